@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest';
+import { BrokerError, createBrokerClient } from '../src/brokerClient.js';
+
+const BROKER = 'http://broker.test';
+
+// A fake browser: location + history, a manual clock and timers, and a scripted fetch.
+function setup({ hash = '', routes = {} } = {}) {
+  const calls = [];
+  const clock = { t: 1_000_000, timers: [] };
+  const win = {
+    location: {
+      hash,
+      pathname: '/post',
+      search: '?x=1',
+      assigned: null,
+      assign(u) {
+        this.assigned = u;
+      },
+    },
+    history: {
+      state: { k: 1 },
+      replaced: null,
+      replaceState(state, _title, u) {
+        this.replaced = { state, url: u };
+        win.location.hash = '';
+      },
+    },
+  };
+  const fetch = async (url, init = {}) => {
+    const path = url.replace(BROKER, '');
+    const auth = new Headers(init.headers || {}).get('Authorization');
+    calls.push({ path, method: init.method || 'GET', auth, credentials: init.credentials, body: init.body });
+    const handler = routes[path];
+    if (!handler) return new Response('{"error":"not_found"}', { status: 404 });
+    const [status, body] = handler({ auth, init, calls });
+    return new Response(body == null ? null : JSON.stringify(body), { status });
+  };
+  const client = createBrokerClient({
+    brokerUrl: `${BROKER}/`,
+    window: win,
+    fetch,
+    now: () => clock.t,
+    setTimeout: (fn, ms) => {
+      const id = clock.timers.length + 1;
+      clock.timers.push({ id, at: clock.t + ms, fn, done: false });
+      return id;
+    },
+    clearTimeout: (id) => {
+      const t = clock.timers.find((x) => x.id === id);
+      if (t) t.done = true;
+    },
+  });
+  // Advance the clock, firing due timers in order.
+  clock.advance = async (ms) => {
+    const end = clock.t + ms;
+    for (;;) {
+      const due = clock.timers.filter((x) => !x.done && x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      clock.t = due.at;
+      due.done = true;
+      due.fn();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    clock.t = end;
+  };
+  return { client, win, calls, clock };
+}
+
+let n = 0;
+const tokenBody = (expires_in = 900) => ({ access_token: `jwt-${++n}`, token_type: 'Bearer', expires_in });
+
+describe('handleRedirect', () => {
+  it('takes the token from the fragment and clears the fragment from the address bar', async () => {
+    const { client, win } = setup({ hash: '#access_token=abc.def.ghi&token_type=Bearer&expires_in=900' });
+    const result = await client.handleRedirect();
+    expect(result).toEqual({ type: 'token' });
+    expect(client.getState().authenticated).toBe(true);
+    expect(client.getState().expiresAt).toBe(1_000_000 + 900_000);
+    expect(win.history.replaced).toEqual({ state: { k: 1 }, url: '/post?x=1' });
+    expect(win.location.hash).toBe('');
+  });
+
+  it('reports an error fragment, clears it and stays logged out', async () => {
+    const { client, win } = setup({ hash: '#error=access_denied&error_description=User%20declined' });
+    const result = await client.handleRedirect();
+    expect(result).toEqual({ type: 'error', error: 'access_denied', errorDescription: 'User declined' });
+    expect(client.getState().authenticated).toBe(false);
+    expect(win.history.replaced.url).toBe('/post?x=1');
+  });
+
+  it('trades a handoff login code for the token', async () => {
+    const { client, calls, win } = setup({
+      hash: '#login_code=one-time',
+      routes: { '/auth/session': () => [200, tokenBody()] },
+    });
+    expect(await client.handleRedirect()).toEqual({ type: 'token' });
+    expect(win.history.replaced.url).toBe('/post?x=1');
+    expect(calls[0]).toMatchObject({ path: '/auth/session', method: 'POST', credentials: 'include' });
+    expect(JSON.parse(calls[0].body)).toEqual({ login_code: 'one-time' });
+    expect(client.getState().authenticated).toBe(true);
+  });
+
+  it('reports a refused login code', async () => {
+    const { client } = setup({
+      hash: '#login_code=used',
+      routes: { '/auth/session': () => [400, { error: 'invalid_grant', error_description: 'Unknown code' }] },
+    });
+    expect(await client.handleRedirect()).toEqual({
+      type: 'error',
+      error: 'invalid_grant',
+      errorDescription: 'Unknown code',
+    });
+  });
+
+  it('leaves unrelated fragments alone', async () => {
+    const { client, win } = setup({ hash: '#section-2' });
+    expect(await client.handleRedirect()).toEqual({ type: 'none' });
+    expect(win.history.replaced).toBeNull();
+  });
+});
+
+describe('refresh', () => {
+  it('renews the token before it expires, with the cookie', async () => {
+    const { client, calls, clock } = setup({
+      hash: '#access_token=first&expires_in=900',
+      routes: { '/auth/refresh': () => [200, tokenBody()], '/api/me': ({ auth }) => [200, { auth }] },
+    });
+    await client.handleRedirect();
+    await clock.advance(839_000); // 61 s before expiry: not yet
+    expect(calls.filter((c) => c.path === '/auth/refresh')).toHaveLength(0);
+    await clock.advance(2_000); // within the 60 s leeway
+    const refreshes = calls.filter((c) => c.path === '/auth/refresh');
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]).toMatchObject({ method: 'POST', credentials: 'include', auth: null });
+    const me = await client.fetchJson('/api/me');
+    expect(me.auth).toMatch(/^Bearer jwt-\d+$/);
+    expect(me.auth).not.toBe('Bearer first');
+  });
+
+  it('scales the leeway down for short-lived tokens', async () => {
+    const { client, calls, clock } = setup({
+      hash: '#access_token=first&expires_in=10',
+      routes: { '/auth/refresh': () => [200, tokenBody(10)] },
+    });
+    await client.handleRedirect();
+    await clock.advance(7_900);
+    expect(calls).toHaveLength(0);
+    await clock.advance(200); // 20 % of 10 s = 2 s early
+    expect(calls.map((c) => c.path)).toEqual(['/auth/refresh']);
+  });
+
+  it('shares one refresh between concurrent callers', async () => {
+    const { client, calls } = setup({ routes: { '/auth/refresh': () => [200, tokenBody()] } });
+    const results = await Promise.all([client.refresh(), client.refresh(), client.refresh()]);
+    expect(results).toEqual([true, true, true]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('ends the session when the refresh cookie is refused', async () => {
+    const { client } = setup({
+      hash: '#access_token=first&expires_in=900',
+      routes: { '/auth/refresh': () => [401, { error: 'invalid_token' }] },
+    });
+    await client.handleRedirect();
+    const reasons = [];
+    client.onChange((_s, reason) => reasons.push(reason));
+    expect(await client.refresh()).toBe(false);
+    expect(client.getState().authenticated).toBe(false);
+    expect(reasons).toEqual(['session-ended']);
+  });
+
+  it('refreshes before a call when the token is already past its renewal time', async () => {
+    const { client, calls, clock } = setup({
+      hash: '#access_token=old&expires_in=900',
+      routes: { '/auth/refresh': () => [200, tokenBody()], '/api/me': ({ auth }) => [200, { auth }] },
+    });
+    await client.handleRedirect();
+    clock.timers.forEach((t) => (t.done = true)); // a throttled background tab: the timer never ran
+    clock.t += 900_000;
+    const me = await client.fetchJson('/api/me');
+    expect(calls.map((c) => c.path)).toEqual(['/auth/refresh', '/api/me']);
+    expect(me.auth).not.toBe('Bearer old');
+  });
+
+  it('init() resumes a session from the refresh cookie when there is no fragment', async () => {
+    const { client } = setup({ routes: { '/auth/refresh': () => [200, tokenBody()] } });
+    expect(await client.init()).toEqual({ type: 'resumed' });
+    expect(client.getState().authenticated).toBe(true);
+  });
+
+  it('init() stays logged out without a session', async () => {
+    const { client } = setup({ routes: { '/auth/refresh': () => [401, { error: 'invalid_token' }] } });
+    expect(await client.init()).toEqual({ type: 'none' });
+    expect(client.getState().authenticated).toBe(false);
+  });
+});
+
+describe('fetch wrapper', () => {
+  it('adds the bearer header', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/api/me': () => [200, { open_id: 'x' }] },
+    });
+    await client.handleRedirect();
+    const response = await client.fetch('/api/me');
+    expect(response.status).toBe(200);
+    expect(calls[0].auth).toBe('Bearer tok');
+  });
+
+  it('after a 401, refreshes once and retries the request with the new token', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=revoked&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, { access_token: 'fresh', expires_in: 900 }],
+        '/api/videos': ({ auth }) =>
+          auth === 'Bearer fresh' ? [201, { publish_id: 'p1' }] : [401, { error: 'invalid_token' }],
+      },
+    });
+    await client.handleRedirect();
+    const body = await client.fetchJson('/api/videos', { method: 'POST', json: { mode: 'draft' } });
+    expect(body).toEqual({ publish_id: 'p1' });
+    expect(calls.map((c) => [c.path, c.auth])).toEqual([
+      ['/api/videos', 'Bearer revoked'],
+      ['/auth/refresh', null],
+      ['/api/videos', 'Bearer fresh'],
+    ]);
+    expect(calls[2].body).toBe('{"mode":"draft"}');
+  });
+
+  it('after a 401 with a dead session, logs out and gives the 401 back', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=revoked&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [401, { error: 'invalid_token' }],
+        '/api/me': () => [401, { error: 'invalid_token', error_description: 'Session ended' }],
+      },
+    });
+    await client.handleRedirect();
+    const err = await client.fetchJson('/api/me').catch((e) => e);
+    expect(err).toBeInstanceOf(BrokerError);
+    expect(err.status).toBe(401);
+    expect(err.error).toBe('invalid_token');
+    expect(client.getState().authenticated).toBe(false);
+    expect(calls.map((c) => c.path)).toEqual(['/api/me', '/auth/refresh']);
+  });
+
+  it('does not treat a missing TikTok scope as a dead session', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/api/creator-info': () => [401, { error: 'scope_not_authorized' }] },
+    });
+    await client.handleRedirect();
+    const err = await client.fetchJson('/api/creator-info').catch((e) => e);
+    expect(err.error).toBe('scope_not_authorized');
+    expect(client.getState().authenticated).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('throws BrokerError with the broker’s error fields', async () => {
+    const { client } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/api/videos': () => [403, { error: 'privacy_level_option_mismatch', error_description: 'no' }] },
+    });
+    await client.handleRedirect();
+    const err = await client.fetchJson('/api/videos', { method: 'POST', json: {} }).catch((e) => e);
+    expect(err).toMatchObject({ status: 403, error: 'privacy_level_option_mismatch', description: 'no' });
+  });
+});
+
+describe('login and logout', () => {
+  it('builds the login URL with redirect_to and extra scopes', () => {
+    const { client, win } = setup();
+    expect(client.loginUrl()).toBe(`${BROKER}/login`);
+    client.login({ redirectTo: '/post', scope: ['video.publish', 'video.upload'] });
+    expect(win.location.assigned).toBe(
+      `${BROKER}/login?redirect_to=%2Fpost&scope=video.publish%2Cvideo.upload`,
+    );
+  });
+
+  it('logs out with the bearer and forgets the token; revoke adds ?revoke=true', async () => {
+    const { client, calls, clock } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/logout': () => [204, null], '/logout?revoke=true': () => [204, null] },
+    });
+    await client.handleRedirect();
+    await client.logout({ revoke: true });
+    expect(calls[0]).toMatchObject({ path: '/logout?revoke=true', method: 'POST', auth: 'Bearer tok', credentials: 'include' });
+    expect(client.getState().authenticated).toBe(false);
+    await clock.advance(3_600_000); // no renewal after logout
+    expect(calls).toHaveLength(1);
+  });
+});
