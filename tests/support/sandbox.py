@@ -1,0 +1,142 @@
+"""Start the TikTok sandbox as a real subprocess and drive its control API (/_sandbox/)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Sandbox:
+    """A running sandbox process: its base URL plus helpers for the control API."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: str) -> None:
+        self.process = process
+        self.url = url  # e.g. "http://127.0.0.1:53121" (no trailing slash)
+        self.log_path = log_path
+        self.http = requests.Session()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Terminate the process (kill it after 5 s)."""
+        self.http.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        resp = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kw)
+        resp.raise_for_status()
+        return resp.json()
+
+    # --- control helpers -----------------------------------------------------------------------
+    def requests(self, endpoint: str | None = None, grant_type: str | None = None
+                 ) -> list[dict[str, Any]]:
+        """Logged requests to emulated TikTok endpoints, optionally filtered."""
+        params = {k: v for k, v in (("endpoint", endpoint), ("grant_type", grant_type)) if v}
+        return list(self._call("GET", "requests", params=params)["requests"])
+
+    def reset_log(self) -> None:
+        """Empty the request log."""
+        self._call("DELETE", "requests")
+
+    def fault(self, endpoint: str, kind: str, **kw: Any) -> dict[str, Any]:
+        """Inject a fault (kind: latency, status, rate_limit, malformed, error_200, drop)."""
+        return dict(self._call("POST", "faults", json={"endpoint": endpoint, "kind": kind, **kw}))
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        self._call("DELETE", "faults")
+
+    def expire_token(self, open_id: str) -> int:
+        """Expire all access tokens of a user; returns how many were live."""
+        return int(self._call("POST", f"users/{open_id}/expire-token")["expired"])
+
+    def disconnect(self, open_id: str) -> int:
+        """The user removes the app: grants revoked, authorization.removed webhook sent."""
+        return int(self._call("POST", f"users/{open_id}/disconnect")["revoked"])
+
+    def configure(self, **switches: Any) -> dict[str, Any]:
+        """Change settings at runtime; returns the full new configuration."""
+        return dict(self._call("POST", "config", json=switches))
+
+    def config(self) -> dict[str, Any]:
+        """The current configuration."""
+        return dict(self._call("GET", "config"))
+
+    def reset(self) -> None:
+        """Restore the start-up state (tokens, tasks, log, faults, webhooks, config, clock)."""
+        self._call("POST", "reset")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move sandbox time forward."""
+        self._call("POST", "clock", json={"advance": seconds})
+
+    def issued(self) -> dict[str, Any]:
+        """Every code and token issued in this run, plus the client secret."""
+        return dict(self._call("GET", "issued"))
+
+    def upload(self, publish_id: str) -> dict[str, Any]:
+        """A task's declared chunk plan and every PUT it received."""
+        return dict(self._call("GET", f"uploads/{publish_id}"))
+
+    def fail_publish(self, publish_id: str, reason: str = "internal") -> dict[str, Any]:
+        """Force a publish task to FAILED with ``reason``."""
+        return dict(self._call("POST", f"publish/{publish_id}/fail", json={"reason": reason}))
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Webhook delivery attempts so far."""
+        return list(self._call("GET", "webhooks")["deliveries"])
+
+
+def start_sandbox(port: int | None = None, env: dict[str, str] | None = None) -> Sandbox:
+    """Run ``python -m sandbox`` on ``port`` (a free one by default) and wait for health."""
+    port = port or free_port()
+    child_env = {**os.environ, "SANDBOX_HOST": "127.0.0.1", "SANDBOX_PORT": str(port),
+                 **(env or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    log = tempfile.NamedTemporaryFile(prefix="sandbox-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen([sys.executable, "-m", "sandbox"], cwd=ROOT, env=child_env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    sandbox = Sandbox(process, f"http://127.0.0.1:{port}", log.name)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sandbox exited with {process.returncode}: "
+                               f"{Path(log.name).read_text()[-2000:]}")
+        try:
+            if requests.get(f"{sandbox.url}/_sandbox/health", timeout=1).status_code == 200:
+                return sandbox
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    sandbox.stop()
+    raise RuntimeError(f"sandbox did not become healthy on port {port}")
