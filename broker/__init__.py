@@ -1,0 +1,33 @@
+"""tiktok-broker: log in with TikTok and post to TikTok from a SPA, tokens kept server-side."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from broker.clock import Clock, SystemClock
+from broker.errors import register_error_handlers
+from broker.http import install_http_policies
+from broker.logs import configure_logging
+from broker.services import EXTENSION, build_services
+from broker.settings import Settings
+from broker.views import api, ops
+from broker.views.auth import auth_blueprint
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the broker: settings (from the environment unless given), logging, services, routes.
+
+    Raises ConfigError listing every configuration problem; nothing is served with a bad one.
+    """
+    settings = settings or Settings.from_env()
+    configure_logging(secrets=(settings.client_secret,))
+    app = Flask(__name__, static_folder=None)
+    app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    app.extensions[EXTENSION] = build_services(settings, clock or SystemClock())
+    install_http_policies(app, settings)
+    register_error_handlers(app)
+    app.register_blueprint(auth_blueprint(settings.callback_path))
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
+    ops.register_verification_files(app, dict(settings.verification_files))
+    return app

@@ -1,0 +1,134 @@
+"""The broker's error family and the one JSON error shape every failure is answered with.
+
+`{"error": <code>, "error_description": <text>[, "tiktok_log_id": ...]}`; no body ever holds a
+token, a secret, a stack trace or TikTok's raw response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis.exceptions
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class BrokerError(Exception):
+    """An error with a stable machine code, an HTTP status and a human sentence."""
+
+    status = 400
+    code = "invalid_request"
+    description = "The request is invalid."
+
+    def __init__(self, description: str | None = None, *, code: str | None = None,
+                 status: int | None = None, tiktok_log_id: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(description or self.description)
+        self.description = description or self.description
+        self.code = code or self.code
+        self.status = status or self.status
+        self.tiktok_log_id = tiktok_log_id
+        self.headers = headers or {}
+
+
+class BadRequest(BrokerError):
+    pass
+
+
+class Unauthenticated(BrokerError):
+    """No credentials at all: a bare `WWW-Authenticate: Bearer` challenge."""
+
+    status, code, description = 401, "unauthenticated", "A bearer token is required."
+
+
+class InvalidToken(BrokerError):
+    status, code, description = 401, "invalid_token", "The token is invalid."
+
+
+class ReauthRequired(BrokerError):
+    status, code = 401, "reauth_required"
+    description = "TikTok no longer accepts this login; sign in with TikTok again."
+
+
+class Forbidden(BrokerError):
+    status, code, description = 403, "forbidden", "This request is not allowed."
+
+
+class NotFound(BrokerError):
+    status, code, description = 404, "not_found", "No such resource."
+
+
+class Conflict(BrokerError):
+    status, code, description = 409, "conflict", "The resource is not in a state for this."
+
+
+class RateLimited(BrokerError):
+    status, code, description = 429, "rate_limited", "Too many requests; try again later."
+
+
+class UpstreamError(BrokerError):
+    """TikTok answered, but not usefully (5xx, malformed body, unexpected error)."""
+
+    status, code, description = 502, "tiktok_error", "TikTok could not complete the request."
+
+
+class UpstreamUnavailable(BrokerError):
+    status, code, description = 503, "tiktok_unavailable", "TikTok cannot be reached right now."
+
+
+class UpstreamTimeout(BrokerError):
+    status, code, description = 504, "tiktok_timeout", "TikTok did not answer in time."
+
+
+class StoreUnavailable(BrokerError):
+    status, code, description = 503, "store_unavailable", "The broker's store is unavailable."
+
+
+def error_response(error: BrokerError) -> Response:
+    """Render a BrokerError in the one JSON shape, with its headers."""
+    body: dict[str, str] = {"error": error.code, "error_description": error.description}
+    if error.tiktok_log_id:
+        body["tiktok_log_id"] = error.tiktok_log_id
+    response = jsonify(body)
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = (
+            "Bearer" if isinstance(error, Unauthenticated)
+            else f'Bearer error="invalid_token", error_description="{error.description}"')
+    if error.status in (429, 503) and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = "1" if error.status == 503 else "60"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every exception to the JSON shape: ours, Werkzeug's, Redis outages, then bugs."""
+
+    @app.errorhandler(BrokerError)
+    def _broker_error(error: BrokerError) -> Response:
+        if error.status >= 500:
+            log.warning("upstream failure: %s (%s)", error.code, error.description)
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = error_response(BrokerError(error.description, code=code,
+                                              status=error.code or 500))
+        if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def _store_down(error: Exception) -> Response:
+        log.warning("redis unavailable: %s", type(error).__name__)
+        return error_response(StoreUnavailable())
+
+    @app.errorhandler(Exception)
+    def _bug(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(BrokerError("Something went wrong in the broker.",
+                                          code="internal_error", status=500))

@@ -1,0 +1,72 @@
+"""The broker's own short-lived JWTs: issue and verify, with the algorithm pinned per key."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from broker.clock import Clock
+from broker.errors import InvalidToken
+from broker.keys import SigningKey
+
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "scope", "iat", "nbf", "exp", "jti"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified JWT speaks for."""
+
+    open_id: str
+    session_id: str
+    scopes: frozenset[str]
+    jwt_id: str
+
+
+class JwtService:
+    """Signs with the first key; verifies only tokens whose `kid` names a known key."""
+
+    def __init__(self, keys: tuple[SigningKey, ...], *, issuer: str, audience: str,
+                 ttl: int, clock: Clock) -> None:
+        if not keys:
+            raise ValueError("at least one signing key is needed")
+        self._keys = {key.kid: key for key in keys}
+        self._current = keys[0]
+        self.issuer, self.audience, self.ttl, self._clock = issuer, audience, ttl, clock
+
+    def issue(self, open_id: str, session_id: str, scopes: tuple[str, ...]) -> str:
+        """A signed JWT for this session, valid for `ttl` seconds."""
+        now = int(self._clock.now())
+        claims = {
+            "iss": self.issuer, "aud": self.audience, "sub": open_id, "sid": session_id,
+            "scope": " ".join(scopes),  # RFC 9068: space-separated (TikTok itself uses commas)
+            "iat": now, "nbf": now, "exp": now + self.ttl, "jti": secrets.token_urlsafe(16),
+        }
+        key = self._current
+        return jwt.encode(claims, key.private, algorithm=key.algorithm, headers={"kid": key.kid})
+
+    def verify(self, token: str) -> Principal:
+        """Check signature, kid, algorithm, iss, aud, exp and nbf; raise InvalidToken otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._keys.get(str(header.get("kid", "")))
+            if key is None:
+                raise InvalidToken("The token's key is unknown.")
+            claims: dict[str, Any] = jwt.decode(
+                token, key.public, algorithms=[key.algorithm], audience=self.audience,
+                issuer=self.issuer, leeway=5, options={"require": REQUIRED_CLAIMS},
+                # PyJWT reads the wall clock; exp/nbf use the injected clock below as well.
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("The token is invalid.") from exc
+        now = self._clock.now()
+        if not claims["nbf"] - 5 <= now < claims["exp"] + 5:
+            raise InvalidToken("The token has expired.")
+        if not all(isinstance(claims[c], str) for c in ("sub", "sid", "scope", "jti")):
+            raise InvalidToken("The token is invalid.")
+        return Principal(open_id=claims["sub"], session_id=claims["sid"],
+                         scopes=frozenset(claims["scope"].split()), jwt_id=claims["jti"])

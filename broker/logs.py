@@ -1,0 +1,78 @@
+"""Structured JSON logs with a redaction filter: no token, code, secret or JWT is ever written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+# Shapes of secrets that could reach a message by accident: JWTs, TikTok tokens (act./rft./clt.),
+# OAuth query parameters, bearer headers. Known secret values are added at start-up.
+_PATTERNS = [
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"\b(?:act|rft|clt)\.[A-Za-z0-9._*!~-]+"),
+    re.compile(r"(?i)\b(code|state|access_token|refresh_token|login_code|client_secret|token"
+               r"|code_verifier)=[^&\s\"']+"),
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
+]
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every record's message and extras with secrets masked."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if len(s) >= 8)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[REDACTED]")
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: (m.group(1) + "=[REDACTED]") if m.groups() and
+                               m.group(1) else "[REDACTED]", text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, self.redact(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(secrets: tuple[str, ...], level: str = "INFO") -> None:
+    """Route the root logger through the redaction filter to stderr as JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(secrets))
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for existing in [h for h in root.handlers if getattr(h, "_broker", False)]:
+        root.removeHandler(existing)
+    handler._broker = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Libraries that log URLs (with query strings) or request bodies stay at WARNING.
+    for name in ("urllib3", "authlib", "requests", "werkzeug"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,103 @@
+"""How TikTok's failures become broker errors: one table, shared by every TikTok call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+from broker.errors import (
+    BrokerError,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+T = TypeVar("T")
+
+
+class TikTokOAuthError(BrokerError):
+    """The token/revoke endpoint refused: `{error, error_description, log_id}` (§2.5)."""
+
+    status, code = 502, "tiktok_error"
+
+    def __init__(self, error: str, description: str, log_id: str | None) -> None:
+        super().__init__(f"TikTok refused the grant ({error}).", tiktok_log_id=log_id)
+        self.error = error
+        self.tiktok_description = description
+
+
+class TikTokApiError(BrokerError):
+    """A v2 API call answered with `error.code` other than "ok" (§0), mapped by API_ERRORS."""
+
+    def __init__(self, tiktok_code: str, http_status: int, log_id: str | None) -> None:
+        status, code, description = API_ERRORS.get(
+            tiktok_code, (502, "tiktok_error", f"TikTok refused the request ({tiktok_code})."))
+        super().__init__(description, code=code, status=status, tiktok_log_id=log_id)
+        self.tiktok_code = tiktok_code
+        self.http_status = http_status
+
+
+# TikTok error.code -> (broker status, broker code, sentence). Content Posting adds its own.
+API_ERRORS: dict[str, tuple[int, str, str]] = {
+    "access_token_invalid": (401, "reauth_required",
+                             "TikTok no longer accepts this login; sign in with TikTok again."),
+    "scope_not_authorized": (403, "scope_not_granted",
+                             "The user did not grant the TikTok permission this needs."),
+    "scope_permission_missed": (403, "scope_not_granted",
+                                "Some requested fields need permissions the user did not grant."),
+    "invalid_params": (400, "tiktok_invalid_params", "TikTok rejected the request's parameters."),
+    "invalid_param": (400, "tiktok_invalid_params", "TikTok rejected the request's parameters."),
+    "rate_limit_exceeded": (429, "tiktok_rate_limited",
+                            "TikTok's rate limit was reached; try again shortly."),
+    "internal_error": (502, "tiktok_error", "TikTok had an internal error."),
+}
+
+
+def retry_after(response: requests.Response, now: float | None = None) -> str:
+    """Seconds to wait, from TikTok's `x-ratelimit-reset` ([OBS] §7; epoch or delta) or 60."""
+    raw = response.headers.get("x-ratelimit-reset") or response.headers.get("Retry-After")
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return "60"
+    if value > 1_000_000_000:  # an epoch timestamp rather than a delay
+        value -= now if now is not None else time.time()
+    return str(int(min(max(value, 1), 3600)))
+
+
+def check_http(response: requests.Response) -> None:
+    """Raise for the HTTP-level failures that carry no usable TikTok body: 5xx and 429."""
+    if response.status_code == 429:
+        raise RateLimited("TikTok's rate limit was reached; try again shortly.",
+                          code="tiktok_rate_limited", headers={"Retry-After": retry_after(response)})
+    if response.status_code == 503:
+        raise UpstreamUnavailable()
+    if response.status_code >= 500:
+        raise UpstreamError()
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The body as a JSON object, or a 502 for anything else (HTML error pages, truncation)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise UpstreamError("TikTok sent a malformed response.", code="tiktok_bad_response")
+    return body
+
+
+def guarded(call: Callable[[], T]) -> T:
+    """Run one outbound call, turning transport failures into 503/504 broker errors."""
+    try:
+        return call()
+    except requests.Timeout as exc:
+        raise UpstreamTimeout() from exc
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise UpstreamUnavailable() from exc
+    except requests.RequestException as exc:
+        raise UpstreamError() from exc

@@ -1,0 +1,1 @@
+"""HTTP views, one blueprint per area. Views talk to services, never to Redis or HTTP clients."""
