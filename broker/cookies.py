@@ -30,13 +30,18 @@ def clear_login_cookie(response: Response, settings: Settings) -> None:
                            samesite="Lax", secure=settings.public_is_https)
 
 
+def _refresh_cookie_secure(settings: Settings) -> bool:
+    # SameSite=None is only honoured by browsers on Secure cookies.
+    return settings.public_is_https or settings.refresh_cookie_samesite == "None"
+
+
 def set_refresh_cookie(response: Response, value: str, max_age: int, settings: Settings) -> None:
     response.set_cookie(REFRESH_COOKIE, value, max_age=max_age, path=REFRESH_PATH, httponly=True,
                         samesite=settings.refresh_cookie_samesite,
-                        secure=settings.public_is_https or settings.refresh_cookie_samesite == "None")
+                        secure=_refresh_cookie_secure(settings))
 
 
 def clear_refresh_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_PATH, httponly=True,
                            samesite=settings.refresh_cookie_samesite,
-                           secure=settings.public_is_https or settings.refresh_cookie_samesite == "None")
+                           secure=_refresh_cookie_secure(settings))

@@ -52,7 +52,7 @@ class GrantStore:
         except VaultError as exc:
             log.warning("stored grant unreadable, dropping it: %s", exc)
             return None
-        grant = TikTokGrant(**{k: (tuple(v) if k == "scopes" else v) for k, v in fields.items()})
+        grant = TikTokGrant(**{**fields, "scopes": tuple(fields.get("scopes", ()))})
         if not self._vault.is_current(str(sealed)):
             self.save(grant)  # key rotation: re-seal with the current key
         return grant

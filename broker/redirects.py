@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import Response, redirect
+from flask import Response
 
 from broker.errors import BadRequest
 from broker.settings import Settings, origin_of
@@ -40,6 +40,6 @@ def resolve_return_target(redirect_to: str | None, settings: Settings) -> str:
 def fragment_redirect(target: str, params: dict[str, str]) -> Response:
     """302 to `target` with `params` in the fragment: never sent to a server or a Referer."""
     base = target.split("#", 1)[0]
-    response = redirect(base + "#" + urlencode(params), 302)
+    response = Response(status=302, headers={"Location": base + "#" + urlencode(params)})
     response.autocorrect_location_header = False
     return response

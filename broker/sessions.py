@@ -61,8 +61,8 @@ class SessionStore:
 
     def get(self, session_id: str) -> Session | None:
         """The live session, or None when it ended or expired."""
-        fields = self._redis.hgetall(key("sess", session_id))
-        if not fields or "oid" not in fields:
+        fields = {str(k): str(v) for k, v in self._redis.hgetall(key("sess", session_id)).items()}
+        if "oid" not in fields:
             return None
         return Session(session_id, fields["oid"], tuple(fields.get("sc", "").split()))
 
@@ -107,7 +107,7 @@ class SessionStore:
         session_ids = self._redis.smembers(index)
         pipe = self._redis.pipeline()
         for session_id in session_ids:
-            pipe.delete(key("sess", session_id))
+            pipe.delete(key("sess", str(session_id)))
         pipe.delete(index)
         pipe.execute()
 

@@ -62,7 +62,7 @@ class Settings:
     redis_url: str = "redis://localhost:6379/0"
     spa_url: str = "http://localhost:5173/"
     spa_origins: tuple[str, ...] = ("http://localhost:5173",)
-    token_delivery: str = "fragment"
+    token_delivery: str = "fragment"  # noqa: S105 (a mode name, not a secret)
     signing_keys: tuple[SigningKey, ...] = field(default=(), repr=False)
     jwt_ttl: int = 900
     jwt_issuer: str = ""
@@ -305,7 +305,8 @@ def redirect_uri_problems(uri: str, *, allow_http: bool) -> list[str]:
     if len(uri) >= 512:
         problems.append(f"{name}: TikTok requires fewer than 512 characters")
     if parts.path in ("", "/"):
-        problems.append(f"{name}: its path is the callback route, so it needs one (e.g. /auth/callback)")
+        problems.append(f"{name}: its path is the callback route, so it needs one "
+                        "(e.g. /auth/callback)")
     return problems
 
 

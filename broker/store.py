@@ -15,6 +15,7 @@ secrets are encrypted by the Vault):
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import redis
@@ -46,7 +47,7 @@ def connect(url: str, *, timeout: float = 2.0) -> redis.Redis:
     return redis.Redis.from_url(url, **options)
 
 
-def _sentinel_client(url: str, options: dict[str, object]) -> redis.Redis:
+def _sentinel_client(url: str, options: dict[str, Any]) -> redis.Redis:
     """`redis+sentinel://host:port[,host:port]/<service>[/<db>][?password=...]`."""
     parts = urlsplit(url)
     hosts = []
@@ -58,7 +59,8 @@ def _sentinel_client(url: str, options: dict[str, object]) -> redis.Redis:
     db = int(path[1]) if len(path) > 1 else 0
     query = parse_qs(parts.query)
     password = query.get("password", [None])[0] or parts.password
-    sentinel = Sentinel(
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
         hosts, sentinel_kwargs={"socket_timeout": options["socket_timeout"]},
         password=password, db=db, **options)
-    return sentinel.master_for(service)
+    master: redis.Redis = sentinel.master_for(service)  # type: ignore[no-untyped-call]
+    return master

@@ -47,7 +47,7 @@ class TransactionStore:
     def begin(self, state: str, browser_binding: str, transaction: OAuthTransaction) -> None:
         """Remember the transaction for `ttl` seconds under the state's digest."""
         name = key("tx", digest(state))
-        sealed = self._vault.encrypt(json.dumps(asdict(transaction)).encode(), "tx:" + digest(state))
+        sealed = self._vault.encrypt(json.dumps(asdict(transaction)).encode(), _context(state))
         pipe = self._redis.pipeline()
         pipe.hset(name, mapping={"b": digest(browser_binding), "v": sealed})
         pipe.expire(name, self.ttl)
@@ -65,7 +65,11 @@ class TransactionStore:
         if result == "mismatch":
             raise StateError("This login was not started in this browser.")
         try:
-            fields = json.loads(self._vault.decrypt(str(result), "tx:" + digest(state)))
+            fields = json.loads(self._vault.decrypt(str(result), _context(state)))
         except VaultError as exc:
             raise StateError("The login request cannot be read.") from exc
         return OAuthTransaction(**fields)
+
+
+def _context(state: str) -> str:
+    return "tx:" + digest(state)

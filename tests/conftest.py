@@ -53,7 +53,7 @@ def broker_factory(tiktok: Sandbox, redis_url: str) -> Iterator[BrokerFactory]:
     running: dict[tuple[tuple[str, str], ...], Broker] = {}
 
     def make(workers: int = 2, fresh: bool = False, **env: str) -> Broker:
-        signature = tuple(sorted(env.items())) + (("workers", str(workers)),)
+        signature = (*tuple(sorted(env.items())), ("workers", str(workers)))
         if signature in running and not fresh:
             return running[signature]
         port = free_port()
@@ -64,7 +64,7 @@ def broker_factory(tiktok: Sandbox, redis_url: str) -> Iterator[BrokerFactory]:
                          f"http://127.0.0.1:{port}/webhooks/tiktok")
         broker = start_broker(sandbox_url=tiktok.url, redis_url=redis_url, port=port,
                               env=env, workers=workers)
-        running[signature + (("n", str(len(running))),) if fresh else signature] = broker
+        running[(*signature, ("n", str(len(running)))) if fresh else signature] = broker
         return broker
 
     yield make

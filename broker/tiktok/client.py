@@ -48,7 +48,8 @@ class TikTokClient:
             redirect_uri=self.redirect_uri, **extra))
         grant = TikTokGrant.from_response(body, self._clock.now())
         if not grant.open_id:
-            raise UpstreamError("TikTok's token response named no user.", code="tiktok_bad_response")
+            raise UpstreamError("TikTok's token response named no user.",
+                                code="tiktok_bad_response")
         return grant
 
     def refresh(self, grant: TikTokGrant) -> TikTokGrant:

@@ -73,7 +73,8 @@ def check_http(response: requests.Response) -> None:
     """Raise for the HTTP-level failures that carry no usable TikTok body: 5xx and 429."""
     if response.status_code == 429:
         raise RateLimited("TikTok's rate limit was reached; try again shortly.",
-                          code="tiktok_rate_limited", headers={"Retry-After": retry_after(response)})
+                          code="tiktok_rate_limited",
+                          headers={"Retry-After": retry_after(response)})
     if response.status_code == 503:
         raise UpstreamUnavailable()
     if response.status_code >= 500:

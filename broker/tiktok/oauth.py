@@ -14,6 +14,7 @@ from authlib.common.urls import add_params_to_qs, url_decode
 from authlib.integrations.requests_client import OAuth2Session
 from requests.adapters import HTTPAdapter
 
+TIKTOK_AUTH_METHOD = "tiktok_client_secret_post"  # noqa: S105 (a method name)
 VERIFIER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
@@ -69,7 +70,7 @@ class TikTokGrant:
 
 
 def new_code_verifier() -> str:
-    """A 64-character PKCE verifier from the unreserved alphabet (§1.2: 43–128 characters)."""
+    """A 64-character PKCE verifier from the unreserved alphabet (§1.2: 43 to 128 characters)."""
     return "".join(secrets.choice(VERIFIER_ALPHABET) for _ in range(64))
 
 
@@ -106,8 +107,8 @@ def tiktok_client_secret_post(client: Any, method: str, uri: str, headers: dict[
     auth (tiktok-api.md §2); Authlib's `client_secret_post` would send `client_id`.
     """
     params = [(k, v) for k, v in url_decode(body or "") if k != "client_id"]
-    body = add_params_to_qs("", params + [("client_key", client.client_id),
-                                          ("client_secret", client.client_secret or "")])
+    body = add_params_to_qs("", [*params, ("client_key", client.client_id),
+                                 ("client_secret", client.client_secret or "")])
     headers["Cache-Control"] = "no-cache"  # as TikTok's own examples send (§2)
     return uri, headers, body
 
@@ -120,10 +121,10 @@ def oauth_session(*, client_key: str, client_secret: str, adapter: HTTPAdapter,
     different users would otherwise overwrite.
     """
     session = OAuth2Session(client_id=client_key, client_secret=client_secret,
-                            token_endpoint_auth_method="tiktok_client_secret_post",
-                            revocation_endpoint_auth_method="tiktok_client_secret_post",
+                            token_endpoint_auth_method=TIKTOK_AUTH_METHOD,
+                            revocation_endpoint_auth_method=TIKTOK_AUTH_METHOD,
                             default_timeout=timeout)
-    session.register_client_auth_method(("tiktok_client_secret_post", tiktok_client_secret_post))
+    session.register_client_auth_method((TIKTOK_AUTH_METHOD, tiktok_client_secret_post))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -87,7 +87,8 @@ def start_broker(*, sandbox_url: str, redis_url: str, port: int | None = None,
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"broker exited with {process.returncode}:\n{broker.log_text()[-3000:]}")
+            raise RuntimeError(
+                f"broker exited with {process.returncode}:\n{broker.log_text()[-3000:]}")
         try:
             if requests.get(f"{broker.url}/healthz", timeout=1).status_code == 200:
                 return broker
