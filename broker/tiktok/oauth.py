@@ -14,7 +14,7 @@ from authlib.common.urls import add_params_to_qs, url_decode
 from authlib.integrations.requests_client import OAuth2Session
 from requests.adapters import HTTPAdapter
 
-TIKTOK_AUTH_METHOD = "tiktok_client_secret_post"  # noqa: S105 (a method name)
+TIKTOK_AUTH_METHOD = "tiktok_client_secret_post"
 VERIFIER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
