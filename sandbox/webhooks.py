@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
+import itertools
 import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -21,21 +24,41 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},s={mac.hexdigest()}"  # §6 [OBS]: lowercase hex
 
 
+@dataclass(order=True)
+class _Job:
+    due: float
+    seq: int
+    event: str = field(compare=False)
+    body: bytes = field(compare=False, repr=False)
+    first_t: int = field(compare=False)
+    attempt: int = field(compare=False)
+    generation: int = field(compare=False)
+
+
 class Webhooks:
-    """Queues events for ``config.webhook_url`` and records every delivery attempt."""
+    """Queues events for ``config.webhook_url`` and records every delivery attempt.
+
+    One worker delivers due jobs in order (events reach the receiver in the order they
+    happened); a failed attempt is re-queued with exponential backoff, so it never holds up
+    newer events.
+    """
 
     def __init__(self, config: Callable[[], Config], clock_now: Callable[[], float]) -> None:
         self._config = config
         self._now = clock_now
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._jobs: list[_Job] = []
+        self._seq = itertools.count()
         self._generation = 0
         self._http = requests.Session()
         self.attempts: list[dict[str, Any]] = []
+        threading.Thread(target=self._worker, daemon=True, name="sandbox-webhooks").start()
 
     def reset(self) -> None:
-        """Drop the delivery log and abandon pending retries."""
-        with self._lock:
+        """Drop the delivery log and every pending delivery."""
+        with self._cond:
             self._generation += 1
+            self._jobs = []
             self.attempts = []
 
     def send(self, event: str, open_id: str | None, content: dict[str, Any]) -> None:
@@ -49,33 +72,46 @@ class Webhooks:
             envelope["user_openid"] = open_id
         envelope["content"] = json.dumps(content)  # §6: content is a JSON *string*
         body = json.dumps(envelope).encode()
-        with self._lock:
-            generation = self._generation
-        threading.Thread(target=self._deliver, args=(cfg, event, body, generation),
-                         daemon=True, name=f"webhook-{event}").start()
+        with self._cond:
+            job = _Job(time.monotonic(), next(self._seq), event, body, int(self._now()), 1,
+                       self._generation)
+            heapq.heappush(self._jobs, job)
+            self._cond.notify()
 
-    def _deliver(self, cfg: Config, event: str, body: bytes, generation: int) -> None:
-        first_t = int(self._now())
-        for attempt in range(1, cfg.webhook_max_attempts + 1):
-            # §6 [UNCONFIRMED]: whether retries are re-signed with a fresh t; switchable.
-            t = int(self._now()) if cfg.webhook_resign else first_t
-            record: dict[str, Any] = {"event": event, "url": cfg.webhook_url, "attempt": attempt,
-                                      "time": time.time(), "body": body.decode(),
-                                      "status_code": None, "error": None}
+    def _worker(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs or self._jobs[0].due > time.monotonic():
+                    wait = self._jobs[0].due - time.monotonic() if self._jobs else None
+                    self._cond.wait(wait)
+                job = heapq.heappop(self._jobs)
+            self._attempt(job)
+
+    def _attempt(self, job: _Job) -> None:
+        cfg = self._config()
+        # §6 [UNCONFIRMED]: whether retries are re-signed with a fresh t; switchable.
+        t = int(self._now()) if cfg.webhook_resign else job.first_t
+        record: dict[str, Any] = {"event": job.event, "url": cfg.webhook_url,
+                                  "attempt": job.attempt, "time": time.time(),
+                                  "body": job.body.decode(), "status_code": None, "error": None}
+        ok = False
+        if cfg.webhook_url:
             try:
-                resp = self._http.post(cfg.webhook_url, data=body, timeout=5, headers={
+                resp = self._http.post(cfg.webhook_url, data=job.body, timeout=5, headers={
                     "Content-Type": "application/json",
-                    "TikTok-Signature": sign(cfg.client_secret, t, body)})
+                    "TikTok-Signature": sign(cfg.client_secret, t, job.body)})
                 record["status_code"] = resp.status_code
                 ok = resp.status_code == 200  # §6: the receiver must answer 200 immediately
             except requests.RequestException as exc:
                 record["error"] = type(exc).__name__
-                ok = False
-            with self._lock:
-                if generation != self._generation:
-                    return
-                self.attempts.append(record)
-            if ok:
+        with self._cond:
+            if job.generation != self._generation:
+                return
+            self.attempts.append(record)
+            if ok or job.attempt >= cfg.webhook_max_attempts:
                 return
             # §6: TikTok retries with exponential backoff (for up to 72 h; here a few attempts).
-            time.sleep(cfg.webhook_backoff * (2 ** (attempt - 1)))
+            job.due = time.monotonic() + cfg.webhook_backoff * (2 ** (job.attempt - 1))
+            job.attempt += 1
+            heapq.heappush(self._jobs, job)
+            self._cond.notify()
