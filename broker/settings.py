@@ -164,11 +164,13 @@ class _Parser:
         environment = self.choice("BROKER_ENV", "production", ("production", "development"))
         dev = environment == "development"
         redirect_uri = self.require("TIKTOK_REDIRECT_URI")
-        self.problems += redirect_uri_problems(redirect_uri, allow_http=dev) if redirect_uri else []
+        uri_problems = redirect_uri_problems(redirect_uri, allow_http=dev) if redirect_uri else []
+        self.problems += uri_problems
         spa_url = self.get("SPA_URL", "http://localhost:5173/")
-        if not _is_web_url(spa_url):
+        spa_ok = _is_web_url(spa_url)
+        if not spa_ok:
             self.problems.append("SPA_URL: an absolute http(s) URL")
-        origins = _split(self.get("SPA_ORIGINS")) or (origin_of(spa_url),)
+        origins = _split(self.get("SPA_ORIGINS")) or ((origin_of(spa_url),) if spa_ok else ())
         for origin in origins:
             if not _is_web_url(origin) or origin_of(origin) != origin.rstrip("/").lower():
                 self.problems.append(f"SPA_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
@@ -191,7 +193,8 @@ class _Parser:
             token_delivery=self.choice("SPA_TOKEN_DELIVERY", "fragment", ("fragment", "handoff")),
             signing_keys=self.signing_keys(dev),
             jwt_ttl=self.integer("JWT_TTL", 900, 30, 86_400),
-            jwt_issuer=self.get("JWT_ISSUER") or (origin_of(redirect_uri) if redirect_uri else ""),
+            jwt_issuer=self.get("JWT_ISSUER")
+            or (origin_of(redirect_uri) if redirect_uri and not uri_problems else ""),
             jwt_audience=self.get("JWT_AUDIENCE", "tiktok-broker"),
             encryption_keys=self.encryption_keys(dev),
             session_ttl=self.integer("SESSION_TTL", 2_592_000, 60, 31_536_000),
@@ -220,14 +223,17 @@ class _Parser:
 
     def url(self, name: str, default: str, dev: bool) -> str:
         value = self.get(name, default)
-        scheme = urlsplit(value).scheme
-        if not _is_web_url(value) or (scheme == "http" and not dev):
+        if not _is_web_url(value) or (urlsplit(value).scheme == "http" and not dev):
             self.problems.append(f"{name}: an absolute https URL (http only in development)")
         return value
 
     def redis_url(self) -> str:
         value = self.get("REDIS_URL", "redis://localhost:6379/0")
-        if urlsplit(value).scheme not in ("redis", "rediss", "unix", "redis+sentinel"):
+        try:
+            scheme = urlsplit(value).scheme
+        except ValueError:
+            scheme = ""
+        if scheme not in ("redis", "rediss", "unix", "redis+sentinel"):
             self.problems.append("REDIS_URL: a redis://, rediss:// or unix:// URL")
         return value
 
@@ -292,7 +298,10 @@ def redirect_uri_problems(uri: str, *, allow_http: bool) -> list[str]:
     name = "TIKTOK_REDIRECT_URI"
     if not uri.isascii() or any(ord(c) < 33 or ord(c) == 127 for c in uri):
         return [f"{name}: only printable ASCII characters (no spaces or full-width punctuation)"]
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return [f"{name}: not a readable URL"]
     problems = []
     if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
         problems.append(f"{name}: must be https (http only in development)")
@@ -311,7 +320,10 @@ def redirect_uri_problems(uri: str, *, allow_http: bool) -> list[str]:
 
 
 def _is_web_url(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # urlsplit refuses some netlocs (bad IPv6, NFKC-changed characters)
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
