@@ -59,7 +59,7 @@ class Settings:
     api_url: str = "https://open.tiktokapis.com"
     pkce: str = "hex"
     tiktok_timeout: float = 10.0
-    redis_url: str = "redis://localhost:6379/0"
+    redis_url: str = field(default="redis://localhost:6379/0", repr=False)  # may hold a password
     spa_url: str = "http://localhost:5173/"
     spa_origins: tuple[str, ...] = ("http://localhost:5173",)
     token_delivery: str = "fragment"  # noqa: S105 (a mode name, not a secret)
