@@ -47,6 +47,12 @@ def scope_error() -> Response:
                      401)
 
 
+def media_base() -> str:
+    """Base URL for avatar links: SANDBOX_PUBLIC_URL, else the host the caller used."""
+    public = current_app.extensions["sandbox"].config.public_url
+    return public.rstrip("/") + "/" if public else request.host_url
+
+
 def user_of(tok: AccessToken) -> TestUser:
     """The test user a user token belongs to."""
     return USERS_BY_ID[tok.open_id or ""]
@@ -66,7 +72,7 @@ def user_info() -> Response:
         return api_error("invalid_params", f"Invalid fields: {','.join(unknown)}", 400)
     if any(FIELD_SCOPES[f] not in tok.scopes for f in fields):
         return scope_error()
-    profile = user_of(tok).profile(request.host_url)
+    profile = user_of(tok).profile(media_base())
     return envelope({"user": {f: profile[f] for f in fields}})  # §4: only requested fields
 
 
@@ -84,7 +90,7 @@ def creator_info() -> Response:
         resp = api_error(refusal[0], refusal[1], 200)
         resp.status_code = 200
         return resp
-    data = user.creator_info(request.host_url)
+    data = user.creator_info(media_base())
     if svc.config.creator_can_post:  # §5.1 [OBS]: undocumented, read by some clients
         data["creator_can_post"] = True
     return envelope(data)

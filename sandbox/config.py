@@ -39,6 +39,7 @@ class Config:
     redirect_uris: tuple[str, ...] = ("http://localhost:8000/auth/callback",)
     webhook_url: str = ""
     audited: bool = False
+    public_url: str = ""  # base for avatar URLs the browser loads; default: the request's host
     # --- authorize / PKCE (§1.2 [CONFLICT]) ----------------------------------------------
     pkce: str = field(default="required", metadata=_choice("required", "optional"))
     pkce_base64url: str = field(default="reject", metadata=_choice("reject", "accept"))
