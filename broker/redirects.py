@@ -30,7 +30,10 @@ def resolve_return_target(redirect_to: str | None, settings: Settings) -> str:
         if redirect_to.startswith("//"):
             raise refuse
         return origin_of(settings.spa_url) + redirect_to
-    parts = urlsplit(redirect_to)
+    try:
+        parts = urlsplit(redirect_to)
+    except ValueError as exc:  # e.g. "https://[host/": an unclosed IPv6 bracket
+        raise refuse from exc
     if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
             or origin_of(redirect_to) not in settings.spa_origins):
         raise refuse
