@@ -54,6 +54,39 @@ API_ERRORS: dict[str, tuple[int, str, str]] = {
     "rate_limit_exceeded": (429, "tiktok_rate_limited",
                             "TikTok's rate limit was reached; try again shortly."),
     "internal_error": (502, "tiktok_error", "TikTok had an internal error."),
+    # Content Posting (§5.1-§5.7, §5.9): the broker passes TikTok's own code on, so the SPA can
+    # tell "try later" caps apart from fixable requests.
+    "spam_risk_too_many_posts": (
+        403, "spam_risk_too_many_posts",
+        "This account reached TikTok's daily limit of posts through apps; try again later."),
+    "spam_risk_user_banned_from_posting": (
+        403, "spam_risk_user_banned_from_posting",
+        "TikTok does not allow this account to post right now; try again later."),
+    "reached_active_user_cap": (
+        403, "reached_active_user_cap",
+        "This app reached TikTok's daily cap of creators who may post; try again later."),
+    "spam_risk_too_many_pending_share": (
+        403, "spam_risk_too_many_pending_share",
+        "This account has too many drafts waiting in its TikTok inbox (5 per 24 h)."),
+    "unaudited_client_can_only_post_to_private_accounts": (
+        403, "unaudited_client_can_only_post_to_private_accounts",
+        "Until the app passes TikTok's audit, only private accounts can post, as 'Only me'."),
+    "url_ownership_unverified": (
+        403, "url_ownership_unverified",
+        "The media URL is not under a domain or URL prefix verified with TikTok."),
+    "privacy_level_option_mismatch": (
+        400, "privacy_level_option_mismatch",
+        "The privacy level is not among those TikTok offers this creator now."),
+    "invalid_publish_id": (404, "invalid_publish_id", "TikTok knows no post with this publish_id."),
+    "token_not_authorized_for_specified_publish_id": (
+        403, "publish_id_not_yours", "This publish_id belongs to another TikTok user or app."),
+    "publish_not_cancellable": (
+        409, "publish_not_cancellable", "Only a pull from URL still downloading can be cancelled."),
+    "app_version_check_failed": (
+        400, "app_version_check_failed",
+        "Photo drafts need TikTok app version 31.8 or later on the creator's phone."),
+    "invalid_file_upload": (400, "invalid_file_upload",
+                            "TikTok says the uploaded file does not meet its requirements."),
 }
 
 

@@ -3,11 +3,15 @@ import HomeView from './views/HomeView.vue';
 import PostView from './views/PostView.vue';
 
 // History mode: the URL fragment belongs to the broker's redirect (#access_token=... / #error=...).
-export const router = createRouter({
-  history: createWebHistory(),
-  routes: [
-    { path: '/', name: 'home', component: HomeView },
-    { path: '/post', name: 'post', component: PostView },
-    { path: '/:rest(.*)*', redirect: '/' },
-  ],
-});
+// Created only after brokerClient has cleared that fragment: createWebHistory() records the
+// current URL and would otherwise write the token back into the address bar.
+export function createAppRouter() {
+  return createRouter({
+    history: createWebHistory(),
+    routes: [
+      { path: '/', name: 'home', component: HomeView },
+      { path: '/post', name: 'post', component: PostView },
+      { path: '/:rest(.*)*', redirect: '/' },
+    ],
+  });
+}

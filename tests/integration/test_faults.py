@@ -69,7 +69,7 @@ def test_refresh_failing_upstream_is_not_a_logout(uncached, sandbox):
 
 
 def test_token_endpoint_errors_sent_with_http_200_are_errors(uncached, sandbox):
-    broker, result = uncached
+    broker, _ = uncached
     sandbox.configure(errors_as_200=True)
     try:
         browser_result = login(broker.url, browser=requests.Session())
