@@ -101,6 +101,16 @@ class SessionStore:
         if session is not None:
             self._redis.srem(key("user-sessions", session.open_id), session_id)
 
+    def any_active(self, open_id: str) -> bool:
+        """Whether the user still has a live session (stale index entries are pruned)."""
+        index = key("user-sessions", open_id)
+        session_ids = [str(s) for s in self._redis.smembers(index)]
+        live = [s for s in session_ids if self.is_active(s)]
+        stale = set(session_ids) - set(live)
+        if stale:
+            self._redis.srem(index, *stale)
+        return bool(live)
+
     def end_all(self, open_id: str) -> None:
         """End every session of the user (logout with revoke, lost grant, webhook)."""
         index = key("user-sessions", open_id)

@@ -164,6 +164,8 @@ def logout() -> Response:
             _revoke_at_tiktok(svc, grant.access_token)
     else:
         svc.sessions.end(principal.session_id)
+        if not svc.sessions.any_active(principal.open_id):
+            svc.forget_user(principal.open_id)  # nobody is left to use the TikTok tokens
     response = Response(status=204)
     cookies.clear_refresh_cookie(response, svc.settings)
     return response
