@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from broker.errors import InvalidToken
 from broker.keys import SigningKey
 
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "scope", "iat", "nbf", "exp", "jti"]
+LEEWAY = 5  # seconds of clock skew tolerated between replicas
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,20 @@ class JwtService:
                 raise InvalidToken("The token's key is unknown.")
             claims: dict[str, Any] = jwt.decode(
                 token, key.public, algorithms=[key.algorithm], audience=self.audience,
-                issuer=self.issuer, leeway=5, options={"require": REQUIRED_CLAIMS},
-                # PyJWT reads the wall clock; exp/nbf use the injected clock below as well.
+                issuer=self.issuer, options={"require": REQUIRED_CLAIMS, "verify_exp": False,
+                                             "verify_nbf": False, "verify_iat": False},
+                # PyJWT would judge exp/nbf/iat by the wall clock; the injected clock does below.
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise InvalidToken("The token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("The token is invalid.") from exc
+        times = [claims[c] for c in ("iat", "nbf", "exp")]
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+                   for t in times):
+            raise InvalidToken("The token is invalid.")
         now = self._clock.now()
-        if not claims["nbf"] - 5 <= now < claims["exp"] + 5:
+        if now < claims["nbf"] - LEEWAY or now < claims["iat"] - LEEWAY:
+            raise InvalidToken("The token is not yet valid.")
+        if now >= claims["exp"] + LEEWAY:
             raise InvalidToken("The token has expired.")
         if not all(isinstance(claims[c], str) for c in ("sub", "sid", "scope", "jti")):
             raise InvalidToken("The token is invalid.")
