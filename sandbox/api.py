@@ -18,7 +18,7 @@ def authenticate(endpoint: str, *scopes: str) -> AccessToken | Response:
     svc = current_app.extensions["sandbox"]
     header = request.headers.get("Authorization", "")
     raw = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    tok = svc.store.find_access(raw) if raw else None
+    tok: AccessToken | None = svc.store.find_access(raw) if raw else None
     if tok is None or tok.open_id is None:
         # §4: 401 access_token_invalid, for missing, unknown, expired and revoked tokens alike.
         return api_error("access_token_invalid",

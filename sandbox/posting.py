@@ -37,6 +37,11 @@ def _body() -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _pull_problem(urls: list[Any]) -> Response | None:
     cfg = current_app.extensions["sandbox"].config
     for url in urls:
@@ -156,8 +161,8 @@ def content_init() -> Response:
     direct = mode == "DIRECT_POST"
     if ("video.publish" if direct else "video.upload") not in tok.scopes:
         return scope_error()
-    post_info = body.get("post_info") if isinstance(body.get("post_info"), dict) else {}
-    info = body.get("source_info") if isinstance(body.get("source_info"), dict) else {}
+    post_info: dict[str, Any] = _section(body, "post_info")
+    info: dict[str, Any] = _section(body, "source_info")
     images = info.get("photo_images")
     cover = info.get("photo_cover_index", 0)
     if (info.get("source") != "PULL_FROM_URL" or not isinstance(images, list)
@@ -181,7 +186,8 @@ def content_init() -> Response:
 
 def _own_task(tok: AccessToken) -> Task | Response:
     body = _body() or {}
-    task = current_app.extensions["sandbox"].posts.tasks.get(str(body.get("publish_id", "")))
+    task: Task | None = current_app.extensions["sandbox"].posts.tasks.get(
+        str(body.get("publish_id", "")))
     if task is None:
         return api_error("invalid_publish_id", "The publish_id does not exist.", 400)
     if task.open_id != tok.open_id:

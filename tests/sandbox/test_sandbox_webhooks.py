@@ -90,7 +90,8 @@ def test_retries_with_backoff_until_200(tt, sandbox, receiver):
     wait_for(lambda: len(receiver.deliveries) >= 3)
     attempts = sandbox.webhooks()
     assert [(a["attempt"], a["status_code"]) for a in attempts] == [(1, 500), (2, 500), (3, 200)]
-    assert attempts[2]["time"] - attempts[1]["time"] >= attempts[1]["time"] - attempts[0]["time"]
+    assert attempts[1]["time"] - attempts[0]["time"] >= 0.045  # backoff 0.05 s, then doubled
+    assert attempts[2]["time"] - attempts[1]["time"] >= 0.095
     assert all(verify(d, tt.client_secret)[0] for d in receiver.deliveries)
     assert len({d["body"] for d in receiver.deliveries}) == 1  # the same event each time
 
