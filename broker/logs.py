@@ -42,10 +42,24 @@ class RedactingFilter(logging.Filter):
         if record.exc_info:
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         for name, value in list(vars(record).items()):
-            if name not in _STANDARD and isinstance(value, str):
-                setattr(record, name, self.redact(value))
+            if name not in _STANDARD:
+                setattr(record, name, self._redact_value(value))
         return True
+
+    def _redact_value(self, value: Any) -> Any:
+        """An `extra` value with every string in it redacted; other objects become strings."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._redact_value(v) for v in value]
+        return self.redact(str(value))  # what the JSON formatter would print, masked
 
 
 class JsonFormatter(logging.Formatter):
