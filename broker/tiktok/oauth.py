@@ -22,7 +22,7 @@ VERIFIER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 class AuthorizationRequest:
     """What /login needs to remember and where it sends the browser."""
 
-    url: str
+    url: str = field(repr=False)  # carries the state
     state: str = field(repr=False)
     code_verifier: str | None = field(repr=False)
 
