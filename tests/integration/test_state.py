@@ -59,6 +59,8 @@ def test_expired_state_is_refused(broker, sandbox, redis_client):
     ttl = redis_client.ttl(transaction)
     assert 590 <= ttl <= 600  # STATE_TTL: 10 minutes
     redis_client.pexpire(transaction, 1)  # as if ten minutes had passed
+    while redis_client.exists(transaction):
+        pass
     _assert_refused(browser.get(callback, allow_redirects=False, timeout=10), sandbox)
 
 
