@@ -1,0 +1,98 @@
+"""Build the demo SPA for a given broker and serve it with `vite preview`, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.sandbox import ROOT, free_port
+
+SPA_DIR = ROOT / "spa"
+VITE = SPA_DIR / "node_modules" / ".bin" / "vite"
+
+
+def ensure_npm_packages() -> None:
+    """`npm ci` in spa/ when node_modules is missing or older than the lock file."""
+    stamp = SPA_DIR / "node_modules" / ".package-lock.json"
+    lock = SPA_DIR / "package-lock.json"
+    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime and VITE.exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to build the SPA (Node.js 20.19+)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SPA_DIR,
+                   check=True)
+
+
+def build_spa(broker_url: str, out_dir: Path) -> Path:
+    """`vite build` with VITE_BROKER_URL baked in, into out_dir (outside spa/dist)."""
+    ensure_npm_packages()
+    env = {**os.environ, "VITE_BROKER_URL": broker_url}
+    result = subprocess.run([str(VITE), "build", "--outDir", str(out_dir), "--emptyOutDir",
+                             "--logLevel", "warn"], cwd=SPA_DIR, env=env, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"vite build failed:\n{result.stdout}\n{result.stderr}")
+    return out_dir
+
+
+class SpaServer:
+    """A `vite preview` process serving a built SPA at http://localhost:<port>."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: str) -> None:
+        self.process, self.url, self.log_path = process, url, log_path
+
+    def log_text(self) -> str:
+        return Path(self.log_path).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def __enter__(self) -> SpaServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_spa(dist: Path, port: int | None = None) -> SpaServer:
+    """Serve `dist` with `vite preview` on localhost:`port` and wait until it answers."""
+    port = port or free_port()
+    log = tempfile.NamedTemporaryFile(prefix="spa-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(VITE), "preview", "--outDir", str(dist), "--host", "127.0.0.1", "--port", str(port),
+         "--strictPort"],
+        cwd=SPA_DIR, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    server = SpaServer(process, f"http://localhost:{port}", log.name)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"vite preview exited:\n{server.log_text()[-2000:]}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"vite preview did not answer on port {port}:\n{server.log_text()[-2000:]}")
+
+
+def build_and_serve(broker_url: str, port: int | None = None) -> tuple[SpaServer, Path]:
+    """Build for `broker_url` into a temporary folder and serve it; caller stops and cleans."""
+    dist = Path(tempfile.mkdtemp(prefix="spa-dist-"))
+    build_spa(broker_url, dist)
+    return serve_spa(dist, port), dist
