@@ -10,6 +10,7 @@ import base64
 import binascii
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from broker.keys import SigningKey, load_signing_keys
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 T = TypeVar("T")
 
 # Every variable the broker reads. Unknown names under these prefixes are typos and refused.
@@ -286,7 +288,8 @@ class _Parser:
         for pair in _split(self.get("TIKTOK_VERIFICATION_FILES")):
             name, sep, content = pair.partition("=")
             name = name.strip()
-            if not sep or not name or "/" in name or name.startswith("."):
+            # A plain file name: anything else would be read as a URL rule (`<path:x>`).
+            if not sep or not _FILE_NAME.fullmatch(name):
                 self.problems.append(f"TIKTOK_VERIFICATION_FILES: {pair!r} is not name=content")
                 continue
             files[name] = content.strip()
