@@ -91,7 +91,7 @@ class Settings:
     @property
     def public_is_https(self) -> bool:
         """Whether the broker is served over https (then its cookies are `Secure`)."""
-        return self.redirect_uri.startswith("https://")
+        return self.redirect_uri[:8].lower() == "https://"  # schemes are case-insensitive
 
     @property
     def development(self) -> bool:
@@ -176,7 +176,7 @@ class _Parser:
         for origin in origins:
             if not _is_web_url(origin) or origin_of(origin) != origin.rstrip("/").lower():
                 self.problems.append(f"SPA_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
-        public_https = redirect_uri.startswith("https://")
+        public_https = redirect_uri[:8].lower() == "https://"
         samesite = self.choice("REFRESH_COOKIE_SAMESITE", "Lax", ("Lax", "Strict", "None"))
         if samesite == "None" and not public_https:
             self.problems.append("REFRESH_COOKIE_SAMESITE: None needs an https TIKTOK_REDIRECT_URI")
