@@ -43,7 +43,8 @@ def load_signing_keys(raw: str) -> tuple[SigningKey, ...]:
     secret = raw.encode("utf-8")
     if len(secret) < MIN_SECRET_BYTES:
         raise ValueError(f"a secret must be at least {MIN_SECRET_BYTES} bytes")
-    if len(set(secret)) < 10:
+    # Few distinct bytes, or a short pattern repeated ("abcdefghij" * 4): not a random secret.
+    if len(set(secret)) < 10 or secret in (secret + secret)[1:-1]:
         raise ValueError("the secret is too repetitive to be random")
     kid = "hs-" + hashlib.sha256(b"kid:" + secret).hexdigest()[:16]
     return (SigningKey(kid=kid, algorithm="HS256", private=secret, public=secret),)

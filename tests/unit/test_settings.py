@@ -245,3 +245,29 @@ def test_redis_url_scheme_is_checked() -> None:
 def test_unparseable_urls_are_reported_not_crashed_on(name: str, value: str) -> None:
     problems = problems_for(production_env(**{name: value}))
     assert any(p.startswith(name) for p in problems), problems
+
+
+@pytest.mark.parametrize("name", ["<x", "<path:p>", "a b", "x?y", "x#y", "%2e", ".hidden",
+                                  "a/b"])
+def test_verification_file_names_are_plain_file_names(name: str) -> None:
+    problems = problems_for(production_env(TIKTOK_VERIFICATION_FILES=f"{name}=content"))
+    assert any(p.startswith("TIKTOK_VERIFICATION_FILES") for p in problems), problems
+
+
+def test_verification_files_are_parsed() -> None:
+    settings = Settings.from_env(production_env(
+        TIKTOK_VERIFICATION_FILES="tiktokAbC123.txt=tiktok-developers-site-verification=xyz"))
+    assert dict(settings.verification_files) == {
+        "tiktokAbC123.txt": "tiktok-developers-site-verification=xyz"}
+
+
+def test_an_upper_case_https_redirect_uri_counts_as_https() -> None:
+    settings = Settings.from_env(production_env(
+        TIKTOK_REDIRECT_URI="HTTPS://broker.example.com/auth/callback",
+        REFRESH_COOKIE_SAMESITE="None"))
+    assert settings.public_is_https  # so cookies are Secure and HSTS is sent
+
+
+def test_a_periodic_jwt_secret_is_refused() -> None:
+    problems = problems_for(production_env(JWT_SIGNING_KEY="abcdefghij" * 4))
+    assert any(p.startswith("JWT_SIGNING_KEY") and "repetitive" in p for p in problems)
