@@ -10,13 +10,16 @@ import time
 from typing import Any
 
 # Shapes of secrets that could reach a message by accident: JWTs, TikTok tokens (act./rft./clt.),
-# OAuth query parameters, bearer headers. Known secret values are added at start-up.
+# OAuth query parameters, JSON or dict-repr fields, bearer headers. Known secret values are added
+# at start-up. Each pattern comes with its replacement.
 _PATTERNS = [
-    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"\b(?:act|rft|clt)\.[A-Za-z0-9._*!~-]+"),
-    re.compile(r"(?i)\b(code|state|access_token|refresh_token|login_code|client_secret|token"
-               r"|code_verifier)=[^&\s\"']+"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED]"),
+    (re.compile(r"\b(?:act|rft|clt)\.[A-Za-z0-9._*!~-]+"), "[REDACTED]"),
+    (re.compile(r"(?i)\b(code|state|access_token|refresh_token|login_code|client_secret|token"
+                r"|code_verifier)=[^&\s\"']+"), r"\1=[REDACTED]"),
+    (re.compile(r"""(?i)(["'](?:access_token|refresh_token|login_code|client_secret"""
+                r"""|code_verifier)["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2"""), r"\1\2[REDACTED]\2"),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "[REDACTED]"),
 ]
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -31,9 +34,8 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "[REDACTED]")
-        for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) + "=[REDACTED]") if m.groups() and
-                               m.group(1) else "[REDACTED]", text)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -156,3 +156,19 @@ def test_configure_logging_routes_the_root_logger_through_redaction(
     assert CLIENT_SECRET not in err and "C0DE-VALUE" not in err
     assert "should-not-be-logged" not in err
     assert json.loads(err.strip().splitlines()[-1])["logger"] == "broker.anything"
+
+
+def test_secrets_in_json_or_dict_shaped_text_are_masked(
+        output: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = output
+    body = {"access_token": "opaque-AT-1", "refresh_token": "opaque-RT-2", "open_id": "open-1",
+            "expires_in": 86400}
+    logger.info("token endpoint answered %s", body)           # Python repr: single quotes
+    logger.info("raw body %s", json.dumps(body))              # JSON: double quotes
+    logger.info("sent %s", '{"client_secret":"opaque-CS-3","code_verifier": "opaque-CV-4"}')
+    text = stream.getvalue()
+    for secret in ("opaque-AT-1", "opaque-RT-2", "opaque-CS-3", "opaque-CV-4"):
+        assert secret not in text
+    first, second, _ = lines(stream)
+    assert "'open_id': 'open-1'" in first["message"] and "86400" in first["message"]
+    assert '"open_id": "open-1"' in second["message"]
