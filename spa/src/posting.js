@@ -23,6 +23,7 @@ export const TRY_LATER_CODES = [
   'spam_risk_user_banned_from_posting',
   'reached_active_user_cap',
   'spam_risk_too_many_pending_share',
+  'creator_cannot_post',
 ];
 
 const MESSAGES = {
@@ -37,6 +38,17 @@ const MESSAGES = {
   unaudited_client_can_only_post_to_private_accounts:
     'This app has not passed TikTok’s audit, so it can only post for private accounts, visible to “Only me”. ' +
     'Make your TikTok account private, or ask the app owner to complete the audit.',
+  creator_cannot_post: 'TikTok says this account cannot post right now. Please try again later.',
+  unaudited_app_self_only:
+    'This app has not passed TikTok’s audit, so its posts can only be visible to “Only me”.',
+  privacy_level_required: 'Choose who can see this video.',
+  branded_content_private: 'Branded content visibility cannot be set to private.',
+  scope_not_granted:
+    'You did not allow this app to post for you. Log out, log in again and tick the posting permissions.',
+  tiktok_rate_limited: 'Too many requests to TikTok in a short time. Wait a minute and try again.',
+  title_too_long: 'The title is too long for TikTok.',
+  video_too_large: 'TikTok accepts videos of at most 4 GB.',
+  upload_url_expired: 'The upload took too long and TikTok’s upload link expired. Start the post again.',
   privacy_level_option_mismatch:
     'TikTok does not offer the visibility you chose for this account any more. Reload the page and choose again.',
   url_ownership_unverified: 'The video’s address is not on a domain verified with TikTok.',
@@ -98,7 +110,12 @@ export function creatorBlock(info) {
  * "Only me" disabled while branded content is ticked.
  */
 export function privacyChoices(info, { brandedContent = false } = {}) {
-  let options = Array.isArray(info?.privacy_level_options) ? info.privacy_level_options : [];
+  // The broker says which of the creator's options this app may use; else apply §5.9 here.
+  let options = Array.isArray(info?.allowed_privacy_level_options)
+    ? info.allowed_privacy_level_options
+    : Array.isArray(info?.privacy_level_options)
+      ? info.privacy_level_options
+      : [];
   if (info && info.app_audited === false) options = options.filter((o) => o === 'SELF_ONLY');
   return options.map((value) => {
     const disabled = brandedContent && value === 'SELF_ONLY';
@@ -173,4 +190,16 @@ export function buildPostInfo(form) {
     brand_organic_toggle: Boolean(form.commercial && form.yourBrand),
     is_aigc: Boolean(form.aigc),
   };
+}
+
+/** Before the audit TikTok takes posts only from private accounts (§5.9): warn a public one. */
+export function unauditedPublicWarning(info) {
+  if (!info || info.app_audited !== false) return null;
+  const options = Array.isArray(info.privacy_level_options) ? info.privacy_level_options : [];
+  if (!options.includes('PUBLIC_TO_EVERYONE')) return null;
+  return (
+    'Your TikTok account is public. Until this app passes the audit, TikTok accepts its direct ' +
+    'posts only from private accounts: make your account private in the TikTok app first, or ' +
+    'send the video to your inbox as a draft instead.'
+  );
 }

@@ -79,3 +79,10 @@ describe('post_info and labels', () => {
     expect(creatorBlock({})).toBeNull();
   });
 });
+
+describe('broker hints', () => {
+  it('prefer the broker’s allowed_privacy_level_options', () => {
+    const c = privacyChoices({ privacy_level_options: PUBLIC, allowed_privacy_level_options: ['SELF_ONLY'], app_audited: true });
+    expect(c.map((x) => x.value)).toEqual(['SELF_ONLY']);
+  });
+});
