@@ -28,6 +28,8 @@ def install_http_policies(app: Flask, settings: Settings) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         headers.setdefault("Cache-Control", "no-store")
+        if "Origin" not in headers.get("Vary", ""):
+            headers.add("Vary", "Origin")  # CORS answers differ by Origin
         if settings.public_is_https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -73,7 +73,7 @@ class JwtService:
             raise InvalidToken("The token is not yet valid.")
         if now >= claims["exp"] + LEEWAY:
             raise InvalidToken("The token has expired.")
-        if not all(isinstance(claims[c], str) for c in ("sub", "sid", "scope", "jti")):
+        if not all(isinstance(claims[c], str) for c in ("aud", "sub", "sid", "scope", "jti")):
             raise InvalidToken("The token is invalid.")
         return Principal(open_id=claims["sub"], session_id=claims["sid"],
                          scopes=frozenset(claims["scope"].split()), jwt_id=claims["jti"])
