@@ -151,6 +151,16 @@ def test_wrong_audience_and_issuer_are_refused() -> None:
     _refused(svc, token_other_iss)
 
 
+def test_an_audience_list_is_refused_even_if_it_contains_ours() -> None:
+    svc = service()
+    token = svc.issue("open-1", "sid-1", ())
+    claims = claims_of(token)
+    kid = jwt.get_unverified_header(token)["kid"]
+    listed = jwt.encode({**claims, "aud": [AUDIENCE, "other"]}, SECRET.encode(),
+                        algorithm="HS256", headers={"kid": kid})
+    _refused(svc, listed)
+
+
 def test_no_kid_and_unknown_kid_are_refused() -> None:
     svc = service()
     claims = claims_of(svc.issue("open-1", "sid-1", ()))
