@@ -220,7 +220,8 @@ def sample_video(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Path
     pg = ctx.new_page()
     pg.set_content("<canvas id=c width=640 height=360></canvas>")
     b64 = pg.evaluate("""async () => {
-      const type = ['video/mp4;codecs=avc1.42E01E', 'video/mp4'].find(t => MediaRecorder.isTypeSupported(t));
+      const type = ['video/mp4;codecs=avc1.42E01E', 'video/mp4']
+        .find(t => MediaRecorder.isTypeSupported(t));
       if (!type) throw new Error('this Chromium cannot record MP4');
       const c = document.getElementById('c'), g = c.getContext('2d');
       const rec = new MediaRecorder(c.captureStream(30), {mimeType: type});
@@ -236,7 +237,10 @@ def sample_video(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Path
       await new Promise(r => rec.onstop = r);
       clearInterval(draw);
       const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
-      let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) {
+        s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      }
       return btoa(s);
     }""")
     ctx.close()

@@ -111,7 +111,7 @@ def test_scripts_dev_starts_everything_and_ctrl_c_stops_it(
         else:
             os.killpg(run.process.pid, signal.SIGINT)
         assert run.process.wait(timeout=40) == 130
-        gone, alive = psutil.wait_procs(children, timeout=15)
+        _gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, f"still running after Ctrl-C: {[p.cmdline() for p in alive]}"
         for port in dev_ports.values():
             with pytest.raises(requests.ConnectionError):

@@ -33,7 +33,7 @@ def test_unaudited_direct_post_offers_only_only_me_and_follows_the_guidelines(
     expect(page.get_by_test_id("creator-nickname")).to_have_text("Alice (public)")
 
     # Why only "Only me": said in words, and a public account is warned up front.
-    expect(page.get_by_test_id("unaudited-notice")).to_contain_text("not passed TikTok’s")
+    expect(page.get_by_test_id("unaudited-notice")).to_contain_text("not passed TikTok\u2019s")
     expect(page.get_by_test_id("unaudited-notice")).to_contain_text("“Only me”")
     expect(page.get_by_test_id("unaudited-public")).to_contain_text("account is public")
 
@@ -52,7 +52,7 @@ def test_unaudited_direct_post_offers_only_only_me_and_follows_the_guidelines(
 
     # The consent line, before the button.
     expect(page.get_by_test_id("consent")).to_have_text(
-        "By posting, you agree to TikTok’s Music Usage Confirmation.")
+        "By posting, you agree to TikTok\u2019s Music Usage Confirmation.")
 
     publish = page.get_by_test_id("publish")
     expect(publish).to_be_disabled()
@@ -157,7 +157,7 @@ def test_creator_who_cannot_post_is_told_to_try_later(page: Any, stack: Stack, u
                                                       words: str) -> None:
     login(page, stack.spa.url, user=user, path="/post")
     stop = page.get_by_test_id("try-later")
-    expect(stop).to_contain_text("can’t post right now")
+    expect(stop).to_contain_text("can\u2019t post right now")
     expect(stop).to_contain_text(words)
     expect(stop).to_contain_text("try again later")
     expect(page.get_by_test_id("publish")).to_have_count(0)
