@@ -10,7 +10,7 @@ from broker.http import install_http_policies
 from broker.logs import configure_logging
 from broker.services import EXTENSION, build_services
 from broker.settings import Settings
-from broker.views import api, ops
+from broker.views import api, content, ops, publish, webhooks
 from broker.views.auth import auth_blueprint
 
 
@@ -29,5 +29,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(auth_blueprint(settings.callback_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(content.bp)
+    app.register_blueprint(publish.bp)
+    app.register_blueprint(webhooks.bp)
     ops.register_verification_files(app, dict(settings.verification_files))
     return app

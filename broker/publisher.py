@@ -1,0 +1,164 @@
+"""Posting for a user: check the request, ask TikTok (with a fresh token), keep the record.
+
+Creator info is cached briefly per user (`tb:creator:<open_id>`), so the check of a direct
+post's privacy level against the creator's options usually costs TikTok nothing; statuses are
+fetched within TikTok's per-token limit of §7.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from broker import posting as rules
+from broker.errors import BadRequest, Conflict, RateLimited, UpstreamError
+from broker.jwts import Principal
+from broker.publishing import CallBudget, PublishRecord, PublishStore, check_publish_id
+from broker.services import Services
+from broker.store import key
+from broker.tiktok.posting import ContentPosting
+
+CREATOR_INFO_TTL = 30  # seconds; §5.10 wants fresh creator info on every render of the page
+STATUS_LIMIT = 30  # §7: status/fetch, 30 requests/min per user access_token
+STATUS_MIN_INTERVAL = 2.0  # seconds between two fetches of one post's status
+MAX_PHOTOS = 35  # §5.4
+
+
+class Publisher:
+    """The posting operations of the API, for the app's services."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc, self.settings = svc, svc.settings
+        self.tiktok = ContentPosting(svc.tiktok)
+        self.records = PublishStore(svc.redis, svc.vault, svc.clock)
+        self.budget = CallBudget(svc.redis, svc.clock)
+
+    def creator_info(self, open_id: str) -> dict[str, Any]:
+        """TikTok's creator info for the user, from a short cache (§5.1; 20 requests/min)."""
+        name = key("creator", open_id)
+        cached = self.svc.redis.get(name)
+        if cached is not None:
+            info: dict[str, Any] = json.loads(str(cached))
+            return info
+        info = self.svc.grants.call(open_id, self.tiktok.creator_info)
+        self.svc.redis.set(name, json.dumps(info), ex=CREATOR_INFO_TTL)
+        return info
+
+    def allowed_privacy(self, info: dict[str, Any]) -> list[str]:
+        """The creator's options this app may use: only SELF_ONLY before the audit (§5.9)."""
+        options = [str(o) for o in info.get("privacy_level_options") or []]
+        return options if self.settings.audited else [o for o in options if o == "SELF_ONLY"]
+
+    def start_video(self, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+        """Check and start a video post: pull from `video_url` or upload `video_size` bytes."""
+        mode = rules.parse_mode(body)
+        rules.require_scope(who.scopes, mode)
+        url, size = body.get("video_url"), body.get("video_size")
+        if (url is None) == (size is None):
+            raise BadRequest("Give either video_url (TikTok pulls it) or video_size (you upload "
+                             "the bytes to the broker).", code="invalid_video_source")
+        info = rules.clean_post_info(body.get("post_info"), rules.VIDEO_FIELDS)
+        if mode == "direct":
+            rules.check_texts(info, title_max=2200)
+            rules.check_privacy(info, audited=self.settings.audited)
+        plan = None
+        if url is not None:
+            source = {"source": "PULL_FROM_URL",
+                      "video_url": rules.check_pull_url(url, self.settings.verified_url_prefixes)}
+        else:
+            if not isinstance(size, int) or isinstance(size, bool):
+                raise BadRequest("video_size must be a whole number of bytes.",
+                                 code="invalid_video_size")
+            plan = rules.plan_chunks(size, self.settings.upload_chunk_size)
+            source = plan.source_info()
+        if mode == "direct":
+            rules.check_offered(info, self.creator_info(who.open_id))
+            request = {"post_info": info, "source_info": source}
+            started = self.svc.grants.call(
+                who.open_id, lambda token: self.tiktok.init_video(token, request))
+        else:  # §5.3: the inbox init takes source_info only
+            inbox = {"source_info": source}
+            started = self.svc.grants.call(
+                who.open_id, lambda token: self.tiktok.init_inbox_video(token, inbox))
+        if plan is not None and not started.upload_url:
+            raise UpstreamError("TikTok gave no upload_url.", code="tiktok_bad_response")
+        self.records.create(PublishRecord(
+            started.publish_id, who.open_id, source=source["source"], plan=plan,
+            upload_url=started.upload_url,
+            status="PROCESSING_UPLOAD" if plan else "PROCESSING_DOWNLOAD"))
+        answer = {"publish_id": started.publish_id}
+        if plan is not None:
+            answer["upload_url"] = f"/api/uploads/{started.publish_id}"
+        return answer
+
+    def start_photo(self, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+        """Check and start a photo post (§5.4: pulled from verified URLs, 1 to 35 images)."""
+        mode = rules.parse_mode(body)
+        rules.require_scope(who.scopes, mode)
+        images, cover = body.get("photo_images"), body.get("photo_cover_index", 0)
+        if not isinstance(images, list) or not 1 <= len(images) <= MAX_PHOTOS:
+            raise BadRequest(f"photo_images must list 1 to {MAX_PHOTOS} image URLs.",
+                             code="invalid_photo_images")
+        if not isinstance(cover, int) or isinstance(cover, bool) or not 0 <= cover < len(images):
+            raise BadRequest("photo_cover_index must be the 0-based index of one of the images.",
+                             code="invalid_photo_cover_index")
+        urls = [rules.check_pull_url(u, self.settings.verified_url_prefixes) for u in images]
+        info = rules.clean_post_info(body.get("post_info"), rules.PHOTO_FIELDS)
+        rules.check_texts(info, title_max=90)
+        if mode == "direct":
+            rules.check_privacy(info, audited=self.settings.audited)
+            rules.check_offered(info, self.creator_info(who.open_id))
+        else:
+            info = {k: v for k, v in info.items() if k in rules.PHOTO_DRAFT_FIELDS}
+        request = {"media_type": "PHOTO",
+                   "post_mode": "DIRECT_POST" if mode == "direct" else "MEDIA_UPLOAD",  # §5.4
+                   "post_info": info,
+                   "source_info": {"source": "PULL_FROM_URL", "photo_images": urls,
+                                   "photo_cover_index": cover}}
+        started = self.svc.grants.call(
+            who.open_id, lambda token: self.tiktok.init_content(token, request))
+        self.records.create(PublishRecord(started.publish_id, who.open_id, source="PULL_FROM_URL",
+                                          status="PROCESSING_DOWNLOAD"))
+        return {"publish_id": started.publish_id}
+
+    def status(self, open_id: str, publish_id: str, *, force: bool = False) -> dict[str, Any]:
+        """The post's status: webhook news when any arrived, else TikTok's fetch (§5.5)."""
+        record = self._visible(open_id, publish_id)
+        now = self.svc.clock.now()
+        if record is not None and not force and (
+                record.from_webhook or record.status == "FAILED"
+                or now - record.fetched_at < STATUS_MIN_INTERVAL):
+            return record.view()
+        wait = self.budget.take("status", open_id, STATUS_LIMIT)
+        if wait:
+            if record is not None and record.status:
+                return record.view()
+            raise RateLimited("TikTok allows 30 status checks a minute; try again shortly.",
+                              code="tiktok_rate_limited",
+                              headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        fetched = self.svc.grants.call(open_id, lambda t: self.tiktok.status(t, publish_id))
+        if record is None:
+            record = PublishRecord(publish_id, open_id)
+            self.records.create(record)
+        news = {"status": fetched.status, "fail_reason": fetched.fail_reason,
+                "post_ids": fetched.post_ids, "uploaded_bytes": fetched.uploaded_bytes}
+        self.records.save_fetched(publish_id, news)
+        stored = self.records.load(publish_id)
+        return (stored or record).view()
+
+    def cancel(self, open_id: str, publish_id: str) -> dict[str, Any]:
+        """Cancel a pull still downloading (§5.7), then report the status."""
+        record = self._visible(open_id, publish_id)
+        if record is not None and record.source == "FILE_UPLOAD":
+            raise Conflict("Only a pull from URL still downloading can be cancelled.",
+                           code="publish_not_cancellable")
+        self.svc.grants.call(open_id, lambda token: self.tiktok.cancel(token, publish_id))
+        return self.status(open_id, publish_id, force=True)
+
+    def _visible(self, open_id: str, publish_id: str) -> PublishRecord | None:
+        """The caller's record, None when the broker holds none (TikTok then decides)."""
+        record = self.records.load(check_publish_id(publish_id))
+        if record is not None and record.owner != open_id:
+            self.records.owned(publish_id, open_id)  # raises publish_not_found
+        return record
