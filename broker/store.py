@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 PREFIX = "tb:"
@@ -40,15 +42,31 @@ def connect(url: str, *, timeout: float = 2.0) -> redis.Redis:
     Short socket timeouts make an unreachable Redis a fast 503 rather than a hung worker; the
     pool reconnects on its own when Redis comes back.
     """
-    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
-               "health_check_interval": 15, "decode_responses": True}
+    options: dict[str, Any] = {
+        "socket_timeout": timeout, "socket_connect_timeout": timeout,
+        "health_check_interval": 15, "decode_responses": True,
+        # No retries, whatever redis-py's default of the day: a retry multiplies the time a
+        # request waits on a dead Redis, and re-sending a write whose reply was lost could
+        # apply it twice (a refresh-cookie rotation would then look like a replay).
+        "retry": _no_retry()}
     if url.startswith("redis+sentinel://"):
         return _sentinel_client(url, options)
     return redis.Redis.from_url(url, **options)
 
 
+def _no_retry() -> Retry:
+    return Retry(NoBackoff(), 0)
+
+
 def _sentinel_client(url: str, options: dict[str, Any]) -> redis.Redis:
-    """`redis+sentinel://host:port[,host:port]/<service>[/<db>][?password=...]`."""
+    """`redis+sentinel://[[user]:password@]host:port[,host:port]/<service>[/<db>][?...]`.
+
+    The userinfo (or `?password=`) authenticates to the Redis servers; `?sentinel_password=`
+    (and `?sentinel_username=`) to the sentinels themselves, when they require it. The client
+    asks the sentinels for the primary whenever it opens a connection, so after a failover it
+    finds the new primary by itself; a connection still open to a demoted primary answers
+    READONLY, which redis-py turns into a reconnect (and this request into a 503).
+    """
     parts = urlsplit(url)
     hosts = []
     for item in parts.netloc.rpartition("@")[2].split(","):
@@ -57,10 +75,20 @@ def _sentinel_client(url: str, options: dict[str, Any]) -> redis.Redis:
     path = [p for p in parts.path.split("/") if p]
     service = path[0] if path else "mymaster"
     db = int(path[1]) if len(path) > 1 else 0
-    query = parse_qs(parts.query)
-    password = query.get("password", [None])[0] or parts.password
+    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    password = query.get("password") or (unquote(parts.password) if parts.password else None)
+    username = unquote(parts.username) if parts.username else None
+    # The sentinels get the same short timeouts and no retries: a dead sentinel in the list
+    # costs one refused connection, not redis-py's default backoff of several seconds.
+    sentinel_kwargs: dict[str, Any] = {
+        "socket_timeout": options["socket_timeout"],
+        "socket_connect_timeout": options["socket_connect_timeout"],
+        "retry": _no_retry(), "decode_responses": True}
+    if query.get("sentinel_password"):
+        sentinel_kwargs.update(password=query["sentinel_password"],
+                               username=query.get("sentinel_username") or None)
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        hosts, sentinel_kwargs={"socket_timeout": options["socket_timeout"]},
-        password=password, db=db, **options)
+        hosts, sentinel_kwargs=sentinel_kwargs, password=password, username=username, db=db,
+        **options)
     master: redis.Redis = sentinel.master_for(service)  # type: ignore[no-untyped-call]
     return master
