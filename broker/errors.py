@@ -121,14 +121,28 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         return response
 
-    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.ConnectionError)  # also LOADING, bad AUTH, no primary
     @app.errorhandler(redis.exceptions.TimeoutError)
+    @app.errorhandler(redis.exceptions.ReadOnlyError)  # a replica, or a primary just demoted
+    @app.errorhandler(redis.exceptions.OutOfMemoryError)  # maxmemory reached, noeviction
+    @app.errorhandler(redis.exceptions.MasterDownError)  # replica-serve-stale-data no
     def _store_down(error: Exception) -> Response:
         log.warning("redis unavailable: %s", type(error).__name__)
         return error_response(StoreUnavailable())
+
+    @app.errorhandler(redis.exceptions.ResponseError)
+    def _store_refused(error: redis.exceptions.ResponseError) -> Response:
+        if str(error).startswith(_STORE_REFUSALS):
+            return _store_down(error)
+        return _bug(error)  # WRONGTYPE, a bad script...: a bug in the broker, not an outage
 
     @app.errorhandler(Exception)
     def _bug(error: Exception) -> Response:
         log.exception("unhandled error")
         return error_response(BrokerError("Something went wrong in the broker.",
                                           code="internal_error", status=500))
+
+
+# Redis refusals that redis-py leaves as a plain ResponseError but that mean "Redis cannot
+# take writes right now" (a failed disk write, too few replicas): an outage, answered 503.
+_STORE_REFUSALS = ("MISCONF", "NOREPLICAS")
