@@ -208,9 +208,14 @@ def save_failure_artifacts(request: pytest.FixtureRequest, pages: list[Any],
         except Exception as exc:  # the page may be gone; keep what we can
             (ARTIFACTS / f"{name}{suffix}.error.txt").write_text(repr(exc))
     if log is not None:
-        calls = "\n".join(f"{c['status']} {c['method']} {c['path']}" for c in log.calls)
+        calls = "\n".join(f"{c['status']} {c['method']} {redact(c['path'])}" for c in log.calls)
         (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(log.console)
                                                        + "\n\n# broker calls\n" + calls)
+
+
+def redact(path: str) -> str:
+    """OAuth codes, states and login codes stay out of saved artifacts."""
+    return re.sub(r"\b(code|state|login_code|access_token)=[^&#]*", r"\1=<redacted>", path)
 
 
 @pytest.fixture(scope="session")
