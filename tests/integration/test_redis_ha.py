@@ -164,6 +164,24 @@ def test_sentinel_switchover_moves_writes_to_the_new_primary(fleet, broker_on):
     assert _session_keys(replica), "the session was not written to the new primary"
 
 
+def test_sentinel_with_passwords(fleet, broker_on):
+    """Password-protected servers (userinfo of the URL, percent-encoded) behind a sentinel that
+    has its own password (`?sentinel_password=`)."""
+    primary = fleet.server(password="data p@ss:w/rd")
+    sentinel = fleet.sentinel(primary, password="sentinel-secret")
+    url = (f"redis+sentinel://:data%20p%40ss%3Aw%2Frd@127.0.0.1:{sentinel.port}/mymaster/0"
+           "?sentinel_password=sentinel-secret")
+    broker = broker_on(url)
+    assert requests.get(f"{broker.url}/readyz", timeout=5).status_code == 200
+    _logged_in(broker)
+    assert _session_keys(primary)
+    # A wrong data password is an outage (503), never a 500 and never a leak of the password.
+    wrong = broker_on(url.replace("%20p%40ss", "%20nope"))
+    refused = requests.get(f"{wrong.url}/login", allow_redirects=False, timeout=10)
+    _assert_store_unavailable(refused)
+    assert "p@ss" not in refused.text and "p@ss" not in wrong.log_text()
+
+
 def test_a_read_only_redis_is_a_503_not_a_500(fleet, broker_on):
     """Pointed straight at a replica (or a demoted primary), writes fail with READONLY."""
     primary = fleet.server()

@@ -61,8 +61,10 @@ class RedisProcess:
     program = "redis-server"
 
     def __init__(self, dir: Path, lines: list[str], *, port: int | None,
-                 unix_socket: Path | None = None, tls: dict[str, str] | None = None) -> None:
+                 unix_socket: Path | None = None, tls: dict[str, str] | None = None,
+                 password: str | None = None) -> None:
         self.dir, self.port, self.unix_socket, self.tls = dir, port, unix_socket, tls
+        self.password = password
         self.config = dir / "redis.conf"
         self.log_path = dir / "redis.log"
         self.config.write_text("\n".join([
@@ -143,6 +145,7 @@ class RedisProcess:
         """A plain test client straight to this process (not through Sentinel)."""
         options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
                                    "decode_responses": True, "db": db,
+                                   "password": self.password,
                                    "retry": Retry(NoBackoff(), 0)}
         if self.port is None:
             return redis.Redis(unix_socket_path=str(self.unix_socket), **options)
@@ -173,7 +176,7 @@ class SentinelProcess(RedisProcess):
     def client(self, *, timeout: float = 2.0, db: int = 0) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout,
                            socket_connect_timeout=timeout, decode_responses=True,
-                           retry=Retry(NoBackoff(), 0))
+                           password=self.password, retry=Retry(NoBackoff(), 0))
 
     def primary_port(self) -> int:
         """The port Sentinel currently names as the primary of `mymaster`."""
@@ -207,7 +210,7 @@ class RedisFleet:
 
     def server(self, *, aof: bool = False, unix_socket: bool = False,
                tls: bool = False, replica_of: RedisProcess | None = None,
-               extra: list[str] | None = None) -> RedisProcess:
+               password: str | None = None, extra: list[str] | None = None) -> RedisProcess:
         """Start a redis-server: TCP on a free port, or a unix socket only, or TLS only.
 
         `aof=True` writes every command to the append-only file before answering
@@ -234,8 +237,10 @@ class RedisFleet:
             lines.append(f"port {port}")
         if replica_of is not None:
             lines.append(f"replicaof 127.0.0.1 {replica_of.port}")
+        if password:  # the same password for clients and for the replication link
+            lines += [f'requirepass "{password}"', f'masterauth "{password}"']
         server = RedisProcess(dir, lines + (extra or []), port=port, unix_socket=socket_path,
-                              tls=tls_files)
+                              tls=tls_files, password=password)
         self.processes.append(server)
         server.start()
         if replica_of is not None:
@@ -244,8 +249,10 @@ class RedisFleet:
         return server
 
     def sentinel(self, primary: RedisProcess, *, down_after_ms: int = 1000,
-                 failover_timeout_ms: int = 4000) -> SentinelProcess:
-        """Start a sentinel (quorum 1) monitoring `primary` as `mymaster`."""
+                 failover_timeout_ms: int = 4000,
+                 password: str | None = None) -> SentinelProcess:
+        """Start a sentinel (quorum 1) monitoring `primary` as `mymaster`; `password` is the
+        sentinel's own (clients must AUTH to it), the primary's is taken from `primary`."""
         dir = self._dir("sentinel")
         port = free_port()
         sentinel = SentinelProcess(dir, [
@@ -254,7 +261,9 @@ class RedisFleet:
             f"sentinel down-after-milliseconds {SERVICE} {down_after_ms}",
             f"sentinel failover-timeout {SERVICE} {failover_timeout_ms}",
             f"sentinel parallel-syncs {SERVICE} 1",
-        ], port=port)
+            *([f'sentinel auth-pass {SERVICE} "{primary.password}"'] if primary.password else []),
+            *([f'requirepass "{password}"'] if password else []),
+        ], port=port, password=password)
         self.processes.append(sentinel)
         return sentinel.start()  # type: ignore[return-value]
 
