@@ -110,7 +110,10 @@ class PublishStore:
         mapping: dict[FieldT, EncodableT] = {"uploaded_bytes": str(uploaded)}
         if done:
             mapping["status"] = "PROCESSING_UPLOAD"  # §5.5: processing starts after the last chunk
-        self._redis.hset(key("publish", publish_id), mapping=mapping)
+        pipe = self._redis.pipeline()
+        pipe.hset(key("publish", publish_id), mapping=mapping)
+        pipe.expire(key("publish", publish_id), PUBLISH_TTL)
+        pipe.execute()
 
     def save_fetched(self, publish_id: str, fetched: dict[str, Any]) -> None:
         """Store what TikTok's status fetch said; news a webhook brought meanwhile wins."""

@@ -10,6 +10,11 @@ secrets are encrypted by the Vault):
     tb:user-sessions:<open_id>      set of the user's session ids
     tb:login-code:<sha256(code)>    handoff login code -> session id
     tb:profile:<open_id>            cached profiles (hash: field set -> JSON)
+    tb:creator:<open_id>            cached creator info (JSON, 30 s)
+    tb:publish:<publish_id>         a post: owner, chunk plan, sealed upload_url, status (hash)
+    tb:upload-lock:<publish_id>     one upload at a time per post (lease, renewed per chunk)
+    tb:budget:<endpoint>:<open_id>  calls in TikTok's per-token minute window (sorted set)
+    tb:webhook:<sha256(body)>       a webhook delivery already applied (73 h, dedupe)
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ file resumes where TikTok stands instead of starting over.
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import time
 from collections.abc import Callable
 from typing import IO
@@ -80,7 +82,20 @@ class Uploader:
 
     def _run(self, publish_id: str, plan: ChunkPlan, url: str, stream: IO[bytes],
              content_type: str, lock: str, position: int) -> int:
-        buffer = memoryview(bytearray(plan.largest))  # the one chunk held in memory
+        # The one chunk held in memory: an anonymous mapping, handed back to the OS when the
+        # upload ends (a freed bytearray of this size may stay in the allocator's arenas).
+        mapping = mmap.mmap(-1, plan.largest)
+        buffer = memoryview(mapping)
+        try:
+            return self._chunks(publish_id, plan, url, stream, content_type, lock, position,
+                                buffer)
+        finally:
+            buffer.release()
+            with contextlib.suppress(BufferError):  # a view still alive: unmapped when freed
+                mapping.close()
+
+    def _chunks(self, publish_id: str, plan: ChunkPlan, url: str, stream: IO[bytes],
+                content_type: str, lock: str, position: int, buffer: memoryview) -> int:
         _skip(stream, position)  # a resumed upload: TikTok already holds these bytes
         while position < plan.video_size:
             first, length = plan.bounds(position // plan.chunk_size)
@@ -92,6 +107,7 @@ class Uploader:
                 raise BadRequest(f"The body is longer than video_size ({plan.video_size}).",
                                  code="upload_size_mismatch")
             held = self._send(url, chunk, first, plan, content_type, publish_id)
+            chunk.release()
             self._records.set_uploaded(publish_id, held, done=held >= plan.video_size)
             self._redis.expire(lock, LOCK_LEASE)
             _skip(stream, held - first - length)  # TikTok already had more than this chunk
