@@ -8,8 +8,10 @@ hung request), and the broker recovers by itself.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -78,6 +80,32 @@ def _replicated(primary: RedisProcess, replica: RedisProcess) -> bool:
     return bool(replica.info()["slave_repl_offset"] >= written > 0)
 
 
+@contextmanager
+def _background_load(broker: Broker, token: str, clients: int = 4
+                     ) -> Iterator[list[tuple[int, float, str | None]]]:
+    """Clients calling /api/me in a loop until the block ends: (status, seconds, error code)."""
+    answers: list[tuple[int, float, str | None]] = []
+    done = threading.Event()
+
+    def client() -> None:
+        while not done.is_set():
+            asked = time.monotonic()
+            response = _me(broker, token, timeout=10)
+            code = response.json().get("error") if response.status_code != 200 else None
+            answers.append((response.status_code, time.monotonic() - asked, code))
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield answers
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(15)
+
+
 # --- Sentinel ------------------------------------------------------------------------------------
 
 def test_sentinel_failover_keeps_users_logged_in(fleet, broker_on):
@@ -106,16 +134,25 @@ def test_sentinel_failover_keeps_users_logged_in(fleet, broker_on):
     primary.kill()
     started = time.monotonic()
     seen: list[int] = []
-    while True:
-        asked = time.monotonic()
-        response = _me(broker, token, timeout=10)
-        assert time.monotonic() - asked < FAST, "a request hung during the failover"
-        seen.append(response.status_code)
-        if response.status_code == 200:
-            break
-        _assert_store_unavailable(response)  # 503 while there is no primary: never a 500
-        assert time.monotonic() - started < 30, f"no recovery after 30 s: {seen[-5:]}"
-        time.sleep(0.2)
+    with _background_load(broker, token) as answers:
+        while True:
+            asked = time.monotonic()
+            response = _me(broker, token, timeout=10)
+            assert time.monotonic() - asked < FAST, "a request hung during the failover"
+            seen.append(response.status_code)
+            if response.status_code == 200:
+                break
+            _assert_store_unavailable(response)  # 503 while there is no primary: never a 500
+            assert time.monotonic() - started < 30, f"no recovery after 30 s: {seen[-5:]}"
+            time.sleep(0.2)
+        time.sleep(0.5)  # let the concurrent clients see the new primary too
+    assert 503 in seen, "the primary was killed, yet no request noticed"
+    # Concurrent clients through the failover: only 200s and 503s, none slow.
+    assert answers, "the background load sent nothing"
+    assert {status for status, _, _ in answers} <= {200, 503}, answers
+    assert all(code == "store_unavailable" for status, _, code in answers if status == 503)
+    assert max(elapsed for _, elapsed, _ in answers) < FAST
+    assert answers[-1][0] == 200
 
     # Sentinel promoted the replica and the broker found it without a restart.
     assert sentinel.primary_port() == replica.port
