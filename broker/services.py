@@ -35,11 +35,12 @@ class Services:
     profiles: ProfileService
 
     def store_ready(self) -> bool:
-        """Whether Redis answers right now."""
+        """Whether Redis answers right now and takes writes (a replica does not)."""
         try:
-            return bool(self.redis.ping())
+            role = self.redis.execute_command("ROLE")
         except redis.exceptions.RedisError:
             return False
+        return bool(role) and str(role[0]) == "master"
 
     def forget_user(self, open_id: str) -> None:
         """Drop everything held for a user: TikTok tokens, sessions, cached profile."""

@@ -226,6 +226,7 @@ def test_a_read_only_redis_is_a_503_not_a_500(fleet, broker_on):
     broker = broker_on(replica.url())
     started = requests.get(f"{broker.url}/login", allow_redirects=False, timeout=10)
     _assert_store_unavailable(started)
+    assert requests.get(f"{broker.url}/readyz", timeout=10).status_code == 503
 
 
 # --- a single Redis: crash and restart, pause, transports ---------------------------------------
