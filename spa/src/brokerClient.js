@@ -47,6 +47,7 @@ function errorFrom(status, body) {
  *
  * options.brokerUrl       broker origin, e.g. "http://localhost:8000" (required)
  * options.refreshLeeway   max seconds before expiry to renew (default 60; at most 20% of the TTL)
+ * options.locks           a Web Locks manager (default navigator.locks; null: no cross-tab lock)
  * options.window, fetch, XMLHttpRequest, now, setTimeout, clearTimeout: injectable for tests.
  */
 export function createBrokerClient(options = {}) {
@@ -60,6 +61,11 @@ export function createBrokerClient(options = {}) {
   const clearTimer = options.clearTimeout ?? ((id) => globalThis.clearTimeout(id));
   const maxLeewayMs = 1000 * (options.refreshLeeway ?? 60);
   const retryDelayMs = options.retryDelayMs ?? 5000;
+  // The broker rotates the refresh cookie on every use and ends the session if an old one comes
+  // back, so tabs sharing the cookie must not refresh at the same moment: a Web Lock orders them.
+  const locks = options.locks !== undefined ? options.locks : globalThis.navigator?.locks;
+  const lockName = `tiktok-broker-refresh ${brokerUrl}`;
+  const exclusive = (fn) => (locks ? locks.request(lockName, fn) : fn());
 
   let token = null; // { value, expiresAt, lifetimeMs } — memory only
   let refreshing = null; // the one refresh in flight
@@ -186,11 +192,13 @@ export function createBrokerClient(options = {}) {
     refreshing = (async () => {
       let response;
       try {
-        response = await doFetch(url('/auth/refresh'), {
-          method: 'POST',
-          credentials: 'include',
-          headers: { Accept: 'application/json' },
-        });
+        response = await exclusive(() =>
+          doFetch(url('/auth/refresh'), {
+            method: 'POST',
+            credentials: 'include',
+            headers: { Accept: 'application/json' },
+          }),
+        );
       } catch (e) {
         if (token && now() < token.expiresAt) schedule(retryDelayMs);
         throw e;

@@ -290,3 +290,35 @@ describe('login and logout', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe('across tabs', () => {
+  it('takes a Web Lock around each refresh, so tabs sharing the cookie never race', async () => {
+    const names = [];
+    let tail = Promise.resolve();
+    const locks = {
+      // A minimal exclusive lock manager: callbacks run one after another.
+      request(name, fn) {
+        names.push(name);
+        const run = tail.then(fn);
+        tail = run.catch(() => {});
+        return run;
+      },
+    };
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const fetch = async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return new Response(JSON.stringify(tokenBody()), { status: 200 });
+    };
+    const tab = () => createBrokerClient({ brokerUrl: BROKER, window: {}, fetch, locks });
+    const [a, b] = [tab(), tab()];
+    expect(await Promise.all([a.refresh(), b.refresh()])).toEqual([true, true]);
+    expect(names).toEqual([`tiktok-broker-refresh ${BROKER}`, `tiktok-broker-refresh ${BROKER}`]);
+    expect(maxInFlight).toBe(1);
+    a.dispose();
+    b.dispose();
+  });
+});

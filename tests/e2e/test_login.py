@@ -156,3 +156,29 @@ def test_disconnect_revokes_the_grant_at_tiktok(page: Any, stack: Stack,
     resp = requests.get(f"{stack.broker.url}/api/me", timeout=5,
                         headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 401
+
+
+def test_two_tabs_renewing_at_once_keep_the_session(context: Any, stack: Stack) -> None:
+    # The refresh cookie rotates on every use and reuse of an old one ends the session; the SPA
+    # orders its tabs' renewals with a Web Lock so that both tabs keep working.
+    refreshes: list[int] = []
+    context.on("response", lambda r: r.url == f"{stack.broker_url}/auth/refresh"
+               and refreshes.append(r.status))
+    context.clock.install()
+    first = context.new_page()
+    login(first, stack.spa.url, user="-000alice")
+    second = context.new_page()
+    second.goto(stack.spa.url + "/")  # resumes the session from the shared cookie
+    expect(second.get_by_test_id("display-name")).to_have_text("Alice (public)")
+    assert refreshes == [401, 200]
+
+    # Both tabs' renewal timers come due at the same moment.
+    context.clock.fast_forward(int(JWT_TTL * 0.8 * 1000) + 1000)
+    deadline = time.monotonic() + 15
+    while len(refreshes) < 4 and time.monotonic() < deadline:
+        first.wait_for_timeout(100)
+    assert refreshes == [401, 200, 200, 200]
+    for tab in (first, second):
+        with tab.expect_response(lambda r: r.url.endswith("/api/me") and r.status == 200):
+            tab.get_by_test_id("reload-profile").click()
+        expect(tab.get_by_test_id("session-state")).to_contain_text("Signed in")
