@@ -20,7 +20,7 @@ from broker.clock import Clock
 from broker.errors import BadRequest, NotFound
 from broker.posting import ChunkPlan
 from broker.store import key
-from broker.vault import Vault
+from broker.vault import Vault, VaultError
 
 PUBLISH_TTL = 24 * 3600  # the upload_url lives 1 h (§5.2); statuses stay readable a day
 PUBLISH_ID = re.compile(r"^[A-Za-z0-9._~\-]{1,64}$")  # §5.2: at most 64 characters
@@ -95,7 +95,11 @@ class PublishStore:
             from_webhook=raw.get("from_webhook") == "1",
             fetched_at=float(raw.get("fetched_at", "0")))
         if "upload_url" in raw:
-            record.upload_url = self._vault.decrypt(raw["upload_url"], _context(record)).decode()
+            try:
+                record.upload_url = self._vault.decrypt(raw["upload_url"],
+                                                        _context(record)).decode()
+            except VaultError:  # its key was retired: the upload cannot continue
+                record.upload_url = None
         return record
 
     def owned(self, publish_id: str, open_id: str) -> PublishRecord:

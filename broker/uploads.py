@@ -58,9 +58,12 @@ class Uploader:
                content_type: str) -> int:
         """Send the body's chunks; returns the bytes TikTok holds (the whole video)."""
         plan, url = record.plan, record.upload_url
-        if plan is None or url is None:
+        if plan is None:
             raise Conflict("This post takes no upload (TikTok pulls it from a URL).",
                            code="upload_not_expected")
+        if url is None:
+            raise UploadFailed("TikTok's upload URL for this post can no longer be used; start "
+                               "a new post.", code="upload_url_expired", status=410)
         if length is not None and length != plan.video_size:
             raise BadRequest(f"The body has {length} bytes; the post declared video_size "
                              f"{plan.video_size}.", code="upload_size_mismatch")

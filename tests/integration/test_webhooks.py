@@ -37,6 +37,7 @@ def test_status_completes_by_webhook_without_polling_tiktok(broker, roomy_sandbo
     publish_id = start_pull(broker.url, headers)
 
     wait_for(lambda: any(publish_id in w["body"] and w["status_code"] == 200
+                         and w["event"] == "post.publish.complete"
                          for w in roomy_sandbox.webhooks()))
     roomy_sandbox.reset_log()
     answer = status_of(broker.url, headers, publish_id)
@@ -155,9 +156,11 @@ def test_authorization_removed_ends_every_session(broker, roomy_sandbox, redis_c
     assert requests.get(f"{broker.url}/api/me", headers=first.bearer(), timeout=10).ok
     assert redis_client.exists("tb:grant:-000bob")
 
+    earlier = len(roomy_sandbox.webhooks())
     roomy_sandbox.disconnect("-000bob")  # the user removes the app in TikTok
     wait_for(lambda: any(w["event"] == "authorization.removed" and w["status_code"] == 200
-                         for w in roomy_sandbox.webhooks()))
+                         and "-000bob" in w["body"]
+                         for w in roomy_sandbox.webhooks()[earlier:]))
 
     for login_ in (first, second):
         answer = requests.get(f"{broker.url}/api/me", headers=login_.bearer(), timeout=10)
