@@ -8,9 +8,11 @@ On failure, a screenshot, the page HTML and the browser console land in test-art
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,11 +92,21 @@ def _start_stack(sandbox: Sandbox, redis_url: str, **broker_env: str) -> tuple[S
 
 
 @pytest.fixture(scope="session")
-def e2e_redis_url() -> str:
-    client = redis.Redis.from_url(E2E_REDIS_URL)
-    client.flushdb()
-    client.close()
-    return E2E_REDIS_URL
+def e2e_redis_url() -> Iterator[str]:
+    """The e2e Redis database, flushed at start. Two e2e runs on one machine would flush each
+    other's sessions, so a run holds an exclusive file lock per database until it ends."""
+    lock_path = Path(tempfile.gettempdir()) / (
+        "tiktok-broker-e2e-" + re.sub(r"[^A-Za-z0-9]+", "_", E2E_REDIS_URL) + ".lock")
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\nwaiting for another e2e run using {E2E_REDIS_URL} to finish...")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        client = redis.Redis.from_url(E2E_REDIS_URL)
+        client.flushdb()
+        client.close()
+        yield E2E_REDIS_URL
 
 
 @pytest.fixture(scope="session")
