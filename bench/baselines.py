@@ -1,0 +1,67 @@
+"""Baseline apps for the /api/me benchmarks, served exactly like the broker:
+
+    BROKER_BIND=127.0.0.1:8100 gunicorn bench.baselines:bare_app -c gunicorn.conf.py
+    BROKER_BIND=127.0.0.1:8101 gunicorn bench.baselines:forward_app -c gunicorn.conf.py
+
+`bare_app`: GET /api/me answers $BENCH_ME_JSON (the profile the broker serves, captured from
+it) with the broker's Cache-Control; no auth, no Redis. The floor for a cached /api/me.
+
+`forward_app`: GET /api/me asks $BENCH_SANDBOX_URL/v2/user/info/?fields=$BENCH_FIELDS with
+`Authorization: Bearer $BENCH_TIKTOK_TOKEN` (a real TikTok access token) through one pooled
+requests.Session (same pool size as the broker's), and answers the user object. The floor for
+an uncached /api/me: one TikTok round trip, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import requests
+from flask import Flask, Response, jsonify
+from requests.adapters import HTTPAdapter
+
+
+def _with_health(app: Flask) -> Flask:
+    app.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
+    return app
+
+
+def make_bare_app() -> Flask:
+    app = Flask("bench.bare")
+    profile: dict[str, Any] = json.loads(os.environ.get("BENCH_ME_JSON", "{}"))
+
+    @app.get("/api/me")
+    def me() -> Response:
+        response = jsonify(profile)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return _with_health(app)
+
+
+def make_forward_app() -> Flask:
+    app = Flask("bench.forward")
+    sandbox = os.environ.get("BENCH_SANDBOX_URL", "http://127.0.0.1:9000")
+    token = os.environ.get("BENCH_TIKTOK_TOKEN", "")
+    fields = os.environ.get("BENCH_FIELDS", "open_id,display_name")
+    http = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)
+
+    @app.get("/api/me")
+    def me() -> Response:
+        upstream = http.get(f"{sandbox}/v2/user/info/", params={"fields": fields},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=(3, 10))
+        upstream.raise_for_status()
+        response = jsonify(upstream.json()["data"]["user"])
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return _with_health(app)
+
+
+bare_app = make_bare_app()
+forward_app = make_forward_app()

@@ -1,0 +1,134 @@
+"""GET /api/me through the broker against a bare Flask baseline, under the same gunicorn settings.
+
+    python -m bench me-cached   [--quick] [--rounds 3] [--seconds 10] [--connections 32]
+    python -m bench me-uncached [--quick] ...
+
+cached: the broker with its profile cache on (a real login, then wrk with the JWT; every request
+verifies the JWT, checks the session in Redis and answers the cached profile) against
+`bench.baselines:bare_app`, which answers the same JSON with no auth and no Redis.
+
+uncached: the broker with PROFILE_CACHE_TTL=0 (every request also fetches the profile from the
+sandbox, with the user's stored TikTok token) against `bench.baselines:forward_app`, which only
+forwards to the same sandbox's /v2/user/info/ with a real access token over a pooled session.
+
+Both apps run as `gunicorn <app> -c gunicorn.conf.py` with the same WEB_CONCURRENCY and
+GUNICORN_THREADS; wrk runs baseline, broker, baseline, broker ... and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import redis
+import requests
+
+from bench.common import (
+    Load,
+    broker_stack,
+    default_workers,
+    gunicorn,
+    machine,
+    machine_line,
+    median,
+    private_redis,
+    save,
+    say,
+    table,
+    wrk,
+)
+from tests.support.broker import TEST_ENCRYPTION_KEY
+from tests.support.flows import login
+from tests.support.sandbox import ROOT
+
+
+def stored_access_token(redis_url: str, open_id: str) -> str:
+    """The user's TikTok access token as the broker stored it (opened with the test key)."""
+    from broker.clock import SystemClock
+    from broker.grants import GrantStore
+    from broker.vault import Vault
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        vault = Vault((base64.urlsafe_b64decode(TEST_ENCRYPTION_KEY),))
+        grant = GrantStore(client, vault, SystemClock()).load(open_id)
+    finally:
+        client.close()
+    assert grant is not None, "no stored grant after login"
+    return grant.access_token
+
+
+def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
+        workers: int | None = None) -> dict[str, Any]:
+    """Interleaved wrk runs of the baseline and the broker; raw runs plus medians and ratio."""
+    assert kind in ("cached", "uncached")
+    workers = workers or default_workers()
+    cache_ttl = "600" if kind == "cached" else "0"
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "broker": []}
+    with private_redis() as redis_url, \
+            broker_stack(redis_url, workers=workers, env={"PROFILE_CACHE_TTL": cache_ttl}) \
+            as (sandbox, brokers):
+        broker = brokers[0]
+        jwt = login(broker.url, user="-000alice").access_token
+        headers = {"Authorization": f"Bearer {jwt}"}
+        first = requests.get(f"{broker.url}/api/me", headers=headers, timeout=10)
+        first.raise_for_status()
+        profile = first.json()
+        if kind == "cached":
+            app, env = "bench.baselines:bare_app", {"BENCH_ME_JSON": json.dumps(profile)}
+        else:
+            app, env = "bench.baselines:forward_app", {
+                "BENCH_SANDBOX_URL": sandbox.url, "BENCH_FIELDS": ",".join(profile),
+                "BENCH_TIKTOK_TOKEN": stored_access_token(redis_url, profile["open_id"])}
+        with gunicorn(app, env, workers=workers, root=ROOT) as base:
+            check = requests.get(f"{base.url}/api/me", timeout=10)
+            check.raise_for_status()
+            assert check.json() == profile, (check.json(), profile)
+            targets = {"baseline": base.url, "broker": broker.url}
+            wrk_env = {"BENCH_TOKEN": jwt}
+            if warmup:
+                for url in targets.values():
+                    wrk(f"{url}/api/me", "bearer.lua",
+                        Load(load.threads, load.connections, warmup), wrk_env)
+            for round_no in range(rounds):
+                for name, url in targets.items():
+                    result = wrk(f"{url}/api/me", "bearer.lua", load, wrk_env)
+                    runs[name].append(result)
+                    say(f"me-{kind} round {round_no + 1}/{rounds} {name}: "
+                        f"{result['rps']:.0f} req/s, p50 {result['latency_us']['p50'] / 1000:.1f}"
+                        f" ms, statuses {result['statuses']}")
+    for name, results in runs.items():
+        bad = [r["statuses"] for r in results if r["ok"] != r["counted"] or r["counted"] == 0]
+        if bad:
+            raise RuntimeError(f"{name}: responses other than 200: {bad}")
+    summary = {name: {"rps": median([r["rps"] for r in rs]),
+                      "p50_us": median([r["latency_us"]["p50"] for r in rs]),
+                      "p99_us": median([r["latency_us"]["p99"] for r in rs])}
+               for name, rs in runs.items()}
+    return {"benchmark": f"me-{kind}", "load": load.label(), "rounds": rounds,
+            "workers": workers, "threads_per_worker": 8, "profile_cache_ttl": cache_ttl,
+            "machine": machine(), "runs": runs, "summary": summary,
+            "ratio": summary["broker"]["rps"] / summary["baseline"]["rps"]}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    base_label = ("bare Flask, same JSON" if result["benchmark"] == "me-cached"
+                  else "Flask forwarding to the sandbox")
+    rows = [[f"`{result['benchmark']}` broker", f"{s['broker']['rps']:.0f}",
+             f"{s['broker']['p50_us'] / 1000:.1f} ms", f"{s['broker']['p99_us'] / 1000:.1f} ms",
+             f"**{result['ratio']:.2f}**"],
+            [f"baseline: {base_label}", f"{s['baseline']['rps']:.0f}",
+             f"{s['baseline']['p50_us'] / 1000:.1f} ms",
+             f"{s['baseline']['p99_us'] / 1000:.1f} ms", "1.00"]]
+    return (table(["", "req/s (median)", "p50", "p99", "broker / baseline"], rows)
+            + f"\n\n{result['load']}, {result['rounds']} interleaved rounds, "
+            f"{result['workers']} workers x 8 threads each; {machine_line(result['machine'])}")
+
+
+def main(kind: str, *, load: Load, rounds: int, quick: bool = False) -> dict[str, Any]:
+    result = run(kind, load=load, rounds=rounds, warmup=0 if quick else 2.0)
+    path = save(result["benchmark"], result)
+    print(markdown(result))
+    print(f"\nraw results: {path}")
+    return result
