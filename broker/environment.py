@@ -164,7 +164,8 @@ class _Parser:
         except ValueError:
             scheme = ""
         if scheme not in ("redis", "rediss", "unix", "redis+sentinel"):
-            self.problems.append("REDIS_URL: a redis://, rediss://, unix:// or redis+sentinel:// URL")
+            self.problems.append(
+                "REDIS_URL: a redis://, rediss://, unix:// or redis+sentinel:// URL")
         return value
 
     def signing_keys(self, dev: bool) -> tuple[SigningKey, ...]:

@@ -37,7 +37,7 @@ class Services:
     def store_ready(self) -> bool:
         """Whether Redis answers right now and takes writes (a replica does not)."""
         try:
-            role = self.redis.execute_command("ROLE")
+            role = self.redis.role()
         except redis.exceptions.RedisError:
             return False
         return bool(role) and str(role[0]) == "master"
