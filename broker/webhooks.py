@@ -22,6 +22,7 @@ from broker.store import key
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL = 73 * 3600  # §6: TikTok retries for up to 72 hours
+CLOCK_SLACK = 2.0  # seconds: create_time is whole seconds, and clocks differ a little
 PUBLISH_EVENTS: dict[str, dict[str, str]] = {
     "post.publish.failed": {"status": "FAILED"},
     "post.publish.complete": {"status": "PUBLISH_COMPLETE"},
@@ -112,6 +113,9 @@ class WebhookReceiver:
             log.warning("webhook for another client_key ignored")
             return "ignored"
         if name == "authorization.removed" and isinstance(open_id, str) and open_id:
+            if self._granted_since(open_id, event.get("create_time")):
+                log.info("authorization.removed older than the user's current grant ignored")
+                return "ignored"  # a late retry (§6: up to 72 h); the user logged in again
             # §6: the token is already revoked; end every session and forget the grant.
             self.svc.forget_user(open_id)
             self.svc.redis.delete(key("creator", open_id))
@@ -129,3 +133,11 @@ class WebhookReceiver:
             change["fail_reason"] = str(content.get("reason") or "")
         self.records.apply_event(publish_id, open_id, change)
         return "processed"
+
+    def _granted_since(self, open_id: str, create_time: Any) -> bool:
+        """Whether the user's stored grant was issued after the event was created."""
+        if not isinstance(create_time, int | float) or isinstance(create_time, bool):
+            return False
+        created = create_time / 1000 if create_time > 10_000_000_000 else create_time  # §6 [OBS]
+        grant = self.svc.grants.store.load(open_id)
+        return grant is not None and grant.issued_at > created + CLOCK_SLACK

@@ -14,6 +14,7 @@ from tests.integration.test_posting_support import (
     signed_webhook,
     wait_for,
 )
+from tests.support.broker import CLIENT_KEY
 from tests.support.flows import login, refresh
 
 roomy_sandbox = support.roomy_sandbox  # the fixture, shared
@@ -169,3 +170,15 @@ def test_authorization_removed_ends_every_session(broker, roomy_sandbox, redis_c
     assert not redis_client.exists("tb:grant:-000bob")
     assert not redis_client.keys("tb:user-sessions:-000bob")
     assert requests.get(f"{broker.url}/api/me", headers=other.bearer(), timeout=10).ok
+
+
+def test_a_late_authorization_removed_spares_a_newer_login(broker, roomy_sandbox):
+    """§6: TikTok retries for 72 h; an event older than the user's current grant (they logged
+    in again since) must not end the new sessions."""
+    headers = bearer(broker.url)
+    stale = {"client_key": CLIENT_KEY, "event": "authorization.removed",
+             "create_time": int(time.time()) - 3600, "user_openid": "-000bob",
+             "content": json.dumps({"reason": 1})}
+    answer, _ = signed_webhook(broker.url, "", {}, None, body=json.dumps(stale).encode())
+    assert answer.status_code == 200 and answer.json() == {"status": "ignored"}
+    assert requests.get(f"{broker.url}/api/me", headers=headers, timeout=10).status_code == 200
