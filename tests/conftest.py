@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 
 from tests.support.broker import Broker, start_broker
+from tests.support.redis_db import claim_test_database
 from tests.support.sandbox import Sandbox, free_port, start_sandbox
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+REDIS_URL = claim_test_database()
 
 
 @pytest.fixture(scope="session")

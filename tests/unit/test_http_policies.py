@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import socket
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from broker.services import EXTENSION, Services
 from broker.settings import Settings
 from broker.vault import Vault
 
-REDIS_URL = "redis://127.0.0.1:6379/1"
+REDIS_URL = os.environ["TEST_REDIS_URL"]  # claimed for this run by tests/conftest.py
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 SPA = "http://localhost:5173"
 CLIENT_SECRET = "http-policy-client-secret-0001"
