@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import secrets
 from dataclasses import dataclass
@@ -52,9 +55,9 @@ class JwtService:
     def verify(self, token: str) -> Principal:
         """Check signature, kid, algorithm, iss, aud, exp and nbf; raise InvalidToken otherwise."""
         try:
-            header = jwt.get_unverified_header(token)
-            key = self._keys.get(str(header.get("kid", "")))
+            key = self._keys.get(_unverified_kid(token))
             if key is None:
+                jwt.get_unverified_header(token)  # a malformed token is "invalid", as always
                 raise InvalidToken("The token's key is unknown.")
             claims: dict[str, Any] = jwt.decode(
                 token, key.public, algorithms=[key.algorithm], audience=self.audience,
@@ -77,3 +80,19 @@ class JwtService:
             raise InvalidToken("The token is invalid.")
         return Principal(open_id=claims["sub"], session_id=claims["sid"],
                          scopes=frozenset(claims["scope"].split()), jwt_id=claims["jti"])
+
+
+def _unverified_kid(token: str) -> str:
+    """The header's `kid`, only to pick the key; jwt.decode then checks the whole token.
+
+    jwt.get_unverified_header would validate the token character by character in Python, and
+    jwt.decode does it again: on a cached /api/me that was a fifth of the JWT's cost.
+    """
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error) as exc:  # UnicodeDecodeError is a ValueError
+        raise InvalidToken("The token is invalid.") from exc
+    if not isinstance(header, dict):
+        raise InvalidToken("The token is invalid.")
+    return str(header.get("kid", ""))
