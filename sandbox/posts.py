@@ -85,6 +85,8 @@ def chunk_plan_problem(size: Any, chunk: Any, count: Any, cfg: Config) -> str | 
         return f"total_chunk_count must be floor(video_size / chunk_size) = {size // chunk}."
     if count > 1000:
         return "At most 1000 chunks."
+    if size > 64 * mb and count < 2:  # §5.6: files over 64 MB must be chunked
+        return "Files over 64 MB must be uploaded in at least two chunks."
     if count == size // chunk and size - (count - 1) * chunk > 128 * mb:
         return "The final chunk would exceed 128 MB."
     return None

@@ -37,6 +37,14 @@ def test_130_mib_upload_in_two_chunks(tt, sandbox, bob):
     assert status["uploaded_bytes"] == size
 
 
+def test_file_over_64_mib_must_be_chunked(tt, bob):
+    size = 100 * MiB  # floor(100 / 64) = 1 chunk would be one 100 MiB piece: refused
+    refused = tt.init_upload(bob, size, 64 * MiB, 1)
+    assert refused.json()["error"]["code"] == "invalid_param"
+    accepted = tt.init_upload(bob, size, 50 * MiB, 2)
+    assert accepted.json()["error"]["code"] == "ok"
+
+
 def test_small_file_goes_up_whole(tt, bob):
     size = 3 * MiB
     init = tt.init_upload(bob, size, size, 1).json()["data"]
