@@ -37,9 +37,10 @@ def tiktok() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox(tiktok: Sandbox) -> Iterator[Sandbox]:
-    """The sandbox with an empty request log and no faults."""
+    """The sandbox with an empty request log, no faults and no pending webhook deliveries."""
     tiktok.reset_log()
     tiktok.clear_faults()
+    tiktok.clear_webhooks()
     yield tiktok
     tiktok.clear_faults()
 

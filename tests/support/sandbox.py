@@ -110,6 +110,10 @@ class Sandbox:
         """Force a publish task to FAILED with ``reason``."""
         return dict(self._call("POST", f"publish/{publish_id}/fail", json={"reason": reason}))
 
+    def clear_webhooks(self) -> None:
+        """Forget webhook deliveries, pending ones included (no retry lands in a later test)."""
+        self._call("DELETE", "webhooks")
+
     def webhooks(self) -> list[dict[str, Any]]:
         """Webhook delivery attempts so far."""
         return list(self._call("GET", "webhooks")["deliveries"])
