@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("BROKER_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8)))
@@ -22,3 +24,25 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus multiprocess mode (broker/metrics.py): every worker writes its samples to files in
+# one directory and GET /metrics adds them all up. prometheus_client reads the variable when it
+# is imported, and preload_app imports the app right after this file is read, before any server
+# hook runs: so a private directory is made here (in RAM when possible) when none is given. A
+# directory you set yourself must be emptied before each start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["_BROKER_OWN_METRICS_DIR"] = \
+        tempfile.mkdtemp(prefix="tiktok-broker-metrics-", dir=worker_tmp_dir)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges no longer count (its counters still do)."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this file made (never one that was given)."""
+    own = os.environ.get("_BROKER_OWN_METRICS_DIR")
+    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(own, ignore_errors=True)

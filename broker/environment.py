@@ -17,6 +17,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from broker.keys import SigningKey, load_signing_keys
+from broker.ratelimits import RATE_RULE, parse_rate_limit
 from broker.settings import MIB, ConfigError, Settings, generate_encryption_key, origin_of
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ KNOWN_VARIABLES = frozenset({
     "TOKEN_ENCRYPTION_KEYS", "SESSION_TTL", "TRUSTED_PROXIES", "BROKER_ENV",
     "STATE_TTL", "LOGIN_CODE_TTL", "PROFILE_CACHE_TTL", "REFRESH_COOKIE_SAMESITE",
     "UPLOAD_CHUNK_SIZE", "WEBHOOK_TOLERANCE",
+    "RATE_LIMIT_ENABLED", "RATE_LIMIT_LOGIN", "RATE_LIMIT_API",
 })
 
 
@@ -139,6 +141,12 @@ class _Parser:
             verification_files=self.verification_files(),
             upload_chunk_size=self.integer("UPLOAD_CHUNK_SIZE", 10 * MIB, 5 * MIB, 64 * MIB),
             webhook_tolerance=self.integer("WEBHOOK_TOLERANCE", 300, 1, 86_400),
+            # Off by default in development (one developer, the sandbox); on in production.
+            rate_limit_enabled=self.choice("RATE_LIMIT_ENABLED", "false" if dev else "true",
+                                           ("true", "false")) == "true",
+            rate_limit_login=self.parse("RATE_LIMIT_LOGIN", "30/minute", parse_rate_limit,
+                                        RATE_RULE),
+            rate_limit_api=self.parse("RATE_LIMIT_API", "300/minute", parse_rate_limit, RATE_RULE),
         )
         if self.problems:
             raise ConfigError(self.problems)

@@ -72,6 +72,8 @@ class GrantKeeper:
                  clock: Clock, on_grant_lost: Callable[[str], None]) -> None:
         self.store, self._tiktok, self._redis, self._clock = store, tiktok, redis_client, clock
         self._on_grant_lost = on_grant_lost
+        # Told each refresh's outcome (done, waited, failed, reauth); broker.metrics counts them.
+        self.on_refresh: Callable[[str], None] = lambda outcome: None
 
     def current(self, open_id: str) -> TikTokGrant:
         """A grant whose access token is not about to expire."""
@@ -99,14 +101,18 @@ class GrantKeeper:
         lock = self._redis.lock(key("lock", "refresh", open_id), timeout=LOCK_LEASE,
                                 blocking_timeout=LOCK_LEASE + 5, sleep=0.05)
         if not lock.acquire():
+            self.on_refresh("failed")
             raise UpstreamUnavailable("Another refresh of this login is taking too long.",
                                       code="refresh_busy", headers={"Retry-After": "1"})
+        outcome = "failed"
         try:
             grant = self.store.load(open_id)
             if grant is None:
+                outcome = "reauth"
                 self._on_grant_lost(open_id)
                 raise ReauthRequired()
             if grant.access_token != stale_access_token:
+                outcome = "waited"
                 return grant  # someone else refreshed while we waited for the lock
             try:
                 fresh = self._tiktok.refresh(grant)
@@ -114,12 +120,15 @@ class GrantKeeper:
                 if exc.error not in ("invalid_grant", "invalid_request", "access_denied"):
                     raise
                 log.info("refresh refused by TikTok (%s); ending the user's sessions", exc.error)
+                outcome = "reauth"
                 self.store.delete(open_id)
                 self._on_grant_lost(open_id)
                 raise ReauthRequired() from exc
             self.store.save(fresh)
+            outcome = "done"
             return fresh
         finally:
+            self.on_refresh(outcome)
             try:
                 lock.release()
             except redis.exceptions.LockError:

@@ -58,6 +58,9 @@ class Settings:
     verification_files: Mapping[str, str] = field(default_factory=dict)
     upload_chunk_size: int = 10 * MIB
     webhook_tolerance: int = 300
+    rate_limit_enabled: bool = True  # inbound limits, broker.ratelimits
+    rate_limit_login: str = "30/minute"
+    rate_limit_api: str = "300/minute"
 
     @property
     def callback_path(self) -> str:

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from broker.errors import BadRequest, BrokerError
+from broker.metrics import count_webhook
 from broker.publishing import PUBLISH_ID, PublishStore
 from broker.services import Services
 from broker.store import key
@@ -79,6 +80,15 @@ def parse(body: bytes) -> dict[str, Any]:
     return envelope
 
 
+def event_label(body: bytes) -> str:
+    """The event's name for metrics: a known name, "other", or "unknown" when unreadable."""
+    try:
+        name = parse(body)["event"]
+    except BadRequest:
+        return "unknown"
+    return name if name in PUBLISH_EVENTS or name == "authorization.removed" else "other"
+
+
 class WebhookReceiver:
     """Verifies, dedupes and applies deliveries for the app's services."""
 
@@ -87,7 +97,20 @@ class WebhookReceiver:
         self.records = PublishStore(svc.redis, svc.vault, svc.clock)
 
     def receive(self, signature: str, body: bytes) -> str:
-        """Handle one delivery; returns "processed", "duplicate" or "ignored"."""
+        """Handle one delivery; returns "processed", "duplicate" or "ignored" (and counts it)."""
+        try:
+            result = self._receive(signature, body)
+        except SignatureInvalid:
+            count_webhook("unknown", "bad_signature")  # an unsigned body names nothing trusted
+            raise
+        except BadRequest as exc:
+            count_webhook(event_label(body), "stale" if exc.code == "webhook_expired"
+                          else "malformed")
+            raise
+        count_webhook(event_label(body), result)
+        return result
+
+    def _receive(self, signature: str, body: bytes) -> str:
         settings = self.svc.settings
         fresh = verify(signature, body, settings.client_secret, self.svc.clock.now(),
                        settings.webhook_tolerance)

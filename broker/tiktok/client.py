@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -14,6 +17,19 @@ from broker.tiktok.errors import TikTokApiError, TikTokOAuthError, check_http, g
 from broker.tiktok.oauth import AuthorizationRequest, TikTokGrant
 
 CONNECT_TIMEOUT = 3.05
+
+
+@dataclass
+class CallNote:
+    """What an observer (broker.metrics) learns of one call beyond the exception it raised."""
+
+    outcome: str | None = None  # None: "ok", or judged from the exception
+    bytes_sent: int = 0
+
+
+def unobserved(endpoint: str) -> AbstractContextManager[CallNote]:
+    """The default observer: nothing recorded."""
+    return nullcontext(CallNote())
 
 
 class TikTokClient:
@@ -30,6 +46,8 @@ class TikTokClient:
         self.http = requests.Session()
         self.http.mount("https://", self._adapter)
         self.http.mount("http://", self._adapter)
+        # Wraps every call by endpoint name (token, user_info, video_init, upload_chunk, ...).
+        self.observe: Callable[[str], AbstractContextManager[CallNote]] = unobserved
 
     # --- Login Kit -------------------------------------------------------------------------
 
@@ -70,14 +88,15 @@ class TikTokClient:
             if body.get("error"):
                 raise TikTokOAuthError(str(body["error"]), str(body.get("error_description", "")),
                                        body.get("log_id"))
-        self._token_call(call)
+        self._token_call(call, endpoint="revoke")
 
-    def _token_call(self, call: Any) -> Any:
+    def _token_call(self, call: Any, endpoint: str = "token") -> Any:
         session = oauth.oauth_session(client_key=self.client_key,
                                       client_secret=self._client_secret,
                                       adapter=self._adapter, timeout=self.timeout)
         session.register_compliance_hook("access_token_response", _check_token_response)
-        return guarded(lambda: call(session))
+        with self.observe(endpoint):
+            return guarded(lambda: call(session))
 
     # --- v2 API ----------------------------------------------------------------------------
 
@@ -101,21 +120,28 @@ class TikTokClient:
         if json is not None:
             headers["Content-Type"] = "application/json; charset=UTF-8"
         read_timeout = timeout or self.timeout[1]
-        response = guarded(lambda: self.http.request(
-            method, self._url(path), params=params, json=json, headers=headers,
-            timeout=(self.timeout[0], read_timeout)))
-        check_http(response)
-        body = json_object(response)
-        error = body.get("error")
-        if not isinstance(error, dict) or "code" not in error:
-            raise UpstreamError("TikTok sent a malformed response.", code="tiktok_bad_response")
-        if error["code"] != "ok":
-            raise TikTokApiError(str(error["code"]), response.status_code, error.get("log_id"))
-        data = body.get("data")
-        return data if isinstance(data, dict) else {}
+        with self.observe(endpoint_name(path)):
+            response = guarded(lambda: self.http.request(
+                method, self._url(path), params=params, json=json, headers=headers,
+                timeout=(self.timeout[0], read_timeout)))
+            check_http(response)
+            body = json_object(response)
+            error = body.get("error")
+            if not isinstance(error, dict) or "code" not in error:
+                raise UpstreamError("TikTok sent a malformed response.", code="tiktok_bad_response")
+            if error["code"] != "ok":
+                raise TikTokApiError(str(error["code"]), response.status_code, error.get("log_id"))
+            data = body.get("data")
+            return data if isinstance(data, dict) else {}
 
     def _url(self, path: str) -> str:
         return self.api_url + path
+
+
+def endpoint_name(path: str) -> str:
+    """A v2 path's metric name: "/v2/post/publish/creator_info/query/" -> "creator_info"."""
+    parts = [p for p in path.strip("/").split("/")[1:] if p not in ("post", "publish", "query")]
+    return "_".join(parts) or "unknown"
 
 
 def _check_token_response(response: requests.Response) -> requests.Response:

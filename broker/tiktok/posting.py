@@ -105,20 +105,32 @@ class ContentPosting:
                    "Content-Range": f"bytes {first}-{first + size - 1}/{total}"}
         connect, read = self._client.timeout
         timeout = (connect, read + size / UPLOAD_RATE_FLOOR)
-        try:
-            # urllib3 hands a buffer object to sendall() as is: no copy of the chunk is made.
-            response = self._client.http.put(
-                upload_url, data=chunk, headers=headers,  # type: ignore[arg-type]
-                timeout=timeout, allow_redirects=False)
-        except (requests.ConnectionError, requests.Timeout,
-                requests.exceptions.ChunkedEncodingError):
-            return ChunkAnswer(0)  # dropped or silent: the caller retries this chunk
-        except requests.RequestException as exc:
-            raise UpstreamError("The upload to TikTok failed.", code="tiktok_upload_failed") \
-                from exc
-        with response:
-            match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            return ChunkAnswer(response.status_code, int(match[2]) if match else None)
+        with self._client.observe("upload_chunk") as note:
+            try:
+                # urllib3 hands a buffer object to sendall() as is: no copy of the chunk is made.
+                response = self._client.http.put(
+                    upload_url, data=chunk, headers=headers,  # type: ignore[arg-type]
+                    timeout=timeout, allow_redirects=False)
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
+                note.outcome = "timeout" if isinstance(exc, requests.Timeout) else "unavailable"
+                return ChunkAnswer(0)  # dropped or silent: the caller retries this chunk
+            except requests.RequestException as exc:
+                raise UpstreamError("The upload to TikTok failed.",
+                                    code="tiktok_upload_failed") from exc
+            note.outcome, note.bytes_sent = _chunk_outcome(response.status_code, size)
+            with response:
+                match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+                return ChunkAnswer(response.status_code, int(match[2]) if match else None)
+
+
+def _chunk_outcome(status: int, size: int) -> tuple[str, int]:
+    """The metrics outcome of a chunk PUT, and the bytes TikTok took (all of them, or none)."""
+    if status in (200, 201, 206):
+        return "ok", size
+    if status == 429:
+        return "rate_limited", 0
+    return ("http_5xx" if status >= 500 else f"http_{status // 100}xx"), 0
 
 
 def _started(data: dict[str, Any]) -> Started:
