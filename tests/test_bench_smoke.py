@@ -1,0 +1,47 @@
+"""Each benchmark of `python -m bench` in a tiny mode (one round, about a second, few requests),
+to prove the scripts still work against the broker as it is. Not a performance test: no
+numbers are checked, only that every request succeeded and the tables render."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bench import login, me, memory, storm
+from bench.common import Load
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("wrk") is None,
+    reason="wrk (the HTTP load generator the benchmarks drive) is not installed: "
+           "apt-get install -y wrk")
+
+TINY = Load(threads=1, connections=4, seconds=1)
+
+
+@pytest.mark.parametrize("kind", ["cached", "uncached"])
+def test_me_benchmark_runs(kind: str) -> None:
+    result = me.run(kind, load=TINY, rounds=1, warmup=0, workers=1)
+    assert result["summary"]["broker"]["rps"] > 0
+    assert result["summary"]["baseline"]["rps"] > 0
+    assert "broker / baseline" in me.markdown(result)
+
+
+def test_login_benchmark_runs() -> None:
+    result = login.run(load=Load(threads=2, connections=4, seconds=1), rounds=1, logins=6,
+                       workers=1)
+    assert all(r["ok"] == 6 for rs in result["runs"].values() for r in rs)
+    assert "logins/s" in login.markdown(result)
+
+
+def test_refresh_storm_benchmark_runs() -> None:
+    result = storm.run(rounds=1, concurrency=8, workers=1)
+    assert result["problems"] == []
+    assert result["summary"]["expired"]["refresh_grants_per_round"] == [1]
+    assert "refresh grants" in storm.markdown(result)
+
+
+def test_memory_benchmark_runs() -> None:
+    result = memory.run(sizes=[100], sample_users=1)
+    assert result["levels"][0]["per_user"] > 0
+    assert "1,000,000 users" in memory.markdown(result)
