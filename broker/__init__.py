@@ -8,8 +8,7 @@ from broker.clock import Clock, SystemClock
 from broker.errors import register_error_handlers
 from broker.http import install_http_policies
 from broker.logs import configure_logging
-from broker.metrics import install_metrics
-from broker.ratelimits import install_rate_limits
+from broker.openapi import install_openapi
 from broker.services import EXTENSION, build_services
 from broker.settings import Settings
 from broker.views import api, content, ops, publish, webhooks
@@ -27,8 +26,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions[EXTENSION] = build_services(settings, clock or SystemClock())
     install_http_policies(app, settings)
-    install_metrics(app)  # before the limiter: its 429s are timed and counted too
-    install_rate_limits(app)
     register_error_handlers(app)
     app.register_blueprint(auth_blueprint(settings.callback_path))
     app.register_blueprint(api.bp)
@@ -37,4 +34,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(publish.bp)
     app.register_blueprint(webhooks.bp)
     ops.register_verification_files(app, dict(settings.verification_files))
+    install_openapi(app)  # last: it documents every route added above
     return app

@@ -7,10 +7,11 @@ any TikTok call, so a request TikTok would refuse costs none of the creator's ra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from broker.errors import BadRequest, BrokerError, Forbidden
+from broker.schemas import PhotoPostInfo, PrivacyLevel, VideoPostInfo
 
 MIB = 1024 * 1024
 WHOLE_BELOW = 5 * MIB  # §5.6: files under 5 MB go up in one piece
@@ -18,15 +19,7 @@ MAX_CHUNK = 64 * MIB  # §5.6: chunks are at most 64 MB (the final one up to 128
 MAX_VIDEO_BYTES = 4 * 1024 * MIB  # §5.8: videos of at most 4 GB
 
 DIRECT_SCOPE, DRAFT_SCOPE = "video.publish", "video.upload"
-PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR",
-                  "SELF_ONLY")
-VIDEO_FIELDS: dict[str, type] = {
-    "title": str, "privacy_level": str, "disable_duet": bool, "disable_comment": bool,
-    "disable_stitch": bool, "video_cover_timestamp_ms": int, "brand_content_toggle": bool,
-    "brand_organic_toggle": bool, "is_aigc": bool}
-PHOTO_FIELDS: dict[str, type] = {
-    "title": str, "description": str, "privacy_level": str, "disable_comment": bool,
-    "auto_add_music": bool, "brand_content_toggle": bool, "brand_organic_toggle": bool}
+PRIVACY_LEVELS: tuple[str, ...] = get_args(PrivacyLevel)
 PHOTO_DRAFT_FIELDS = ("title", "description")  # §5.4: the rest applies to direct posts only
 
 
@@ -82,14 +75,6 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def parse_mode(body: dict[str, Any]) -> str:
-    """`direct` or `draft`."""
-    mode = body.get("mode")
-    if mode not in ("direct", "draft"):
-        raise BadRequest("mode must be 'direct' or 'draft'.", code="invalid_mode")
-    return str(mode)
-
-
 def require_scope(scopes: frozenset[str], mode: str) -> None:
     """Direct posts need `video.publish`, drafts `video.upload` (§5)."""
     scope = DIRECT_SCOPE if mode == "direct" else DRAFT_SCOPE
@@ -98,26 +83,12 @@ def require_scope(scopes: frozenset[str], mode: str) -> None:
                         "did not grant; log in again and allow it.", code="scope_not_granted")
 
 
-def clean_post_info(raw: Any, fields: dict[str, type]) -> dict[str, Any]:
-    """post_info with known fields of the right types only; the brand toggles always sent."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise BadRequest("post_info must be an object.", code="invalid_post_info")
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise BadRequest("Unknown post_info fields: " + ", ".join(unknown[:10]) + ".",
-                         code="invalid_post_info")
-    for name, value in raw.items():
-        kind = fields[name]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise BadRequest(f"post_info.{name} must be a {kind.__name__}.",
-                             code="invalid_post_info")
-    info = dict(raw)
-    if "brand_content_toggle" in fields:  # §5.2 [CONFLICT]: send both brand booleans
-        info.setdefault("brand_content_toggle", False)
-        info.setdefault("brand_organic_toggle", False)
-    return info
+def post_info_fields(info: VideoPostInfo | PhotoPostInfo | None) -> dict[str, Any]:
+    """The post_info fields the client set (validated by its model); brand toggles always sent."""
+    fields = info.model_dump(exclude_unset=True, exclude_none=True) if info else {}
+    fields.setdefault("brand_content_toggle", False)  # §5.2 [CONFLICT]: send both brand booleans
+    fields.setdefault("brand_organic_toggle", False)
+    return fields
 
 
 def check_texts(info: dict[str, Any], title_max: int, description_max: int = 4000) -> None:

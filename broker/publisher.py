@@ -15,6 +15,7 @@ from broker import posting as rules
 from broker.errors import BadRequest, Conflict, RateLimited, UpstreamError
 from broker.jwts import Principal
 from broker.publishing import CallBudget, PublishRecord, PublishStore, check_publish_id
+from broker.schemas import PhotoRequest, PostStarted, PublishStatus, VideoRequest
 from broker.services import Services
 from broker.store import key
 from broker.tiktok.posting import ContentPosting
@@ -50,15 +51,15 @@ class Publisher:
         options = [str(o) for o in info.get("privacy_level_options") or []]
         return options if self.settings.audited else [o for o in options if o == "SELF_ONLY"]
 
-    def start_video(self, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    def start_video(self, who: Principal, body: VideoRequest) -> PostStarted:
         """Check and start a video post: pull from `video_url` or upload `video_size` bytes."""
-        mode = rules.parse_mode(body)
+        mode = body.mode
         rules.require_scope(who.scopes, mode)
-        url, size = body.get("video_url"), body.get("video_size")
+        url, size = body.video_url, body.video_size
         if (url is None) == (size is None):
             raise BadRequest("Give either video_url (TikTok pulls it) or video_size (you upload "
                              "the bytes to the broker).", code="invalid_video_source")
-        info = rules.clean_post_info(body.get("post_info"), rules.VIDEO_FIELDS)
+        info = rules.post_info_fields(body.post_info)
         if mode == "direct":
             rules.check_texts(info, title_max=2200)
             rules.check_privacy(info, audited=self.settings.audited)
@@ -66,10 +67,7 @@ class Publisher:
         if url is not None:
             source = {"source": "PULL_FROM_URL",
                       "video_url": rules.check_pull_url(url, self.settings.verified_url_prefixes)}
-        else:
-            if not isinstance(size, int) or isinstance(size, bool):
-                raise BadRequest("video_size must be a whole number of bytes.",
-                                 code="invalid_video_size")
+        elif size is not None:
             plan = rules.plan_chunks(size, self.settings.upload_chunk_size)
             source = plan.source_info()
         if mode == "direct":
@@ -87,24 +85,21 @@ class Publisher:
             started.publish_id, who.open_id, source=source["source"], plan=plan,
             upload_url=started.upload_url,
             status="PROCESSING_UPLOAD" if plan else "PROCESSING_DOWNLOAD"))
-        answer = {"publish_id": started.publish_id}
         if plan is not None:
-            answer["upload_url"] = f"/api/uploads/{started.publish_id}"
-        return answer
+            return PostStarted(publish_id=started.publish_id,
+                               upload_url=f"/api/uploads/{started.publish_id}")
+        return PostStarted(publish_id=started.publish_id)
 
-    def start_photo(self, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    def start_photo(self, who: Principal, body: PhotoRequest) -> PostStarted:
         """Check and start a photo post (§5.4: pulled from verified URLs, 1 to 35 images)."""
-        mode = rules.parse_mode(body)
+        mode = body.mode
         rules.require_scope(who.scopes, mode)
-        images, cover = body.get("photo_images"), body.get("photo_cover_index", 0)
-        if not isinstance(images, list) or not 1 <= len(images) <= MAX_PHOTOS:
-            raise BadRequest(f"photo_images must list 1 to {MAX_PHOTOS} image URLs.",
-                             code="invalid_photo_images")
-        if not isinstance(cover, int) or isinstance(cover, bool) or not 0 <= cover < len(images):
+        images, cover = body.photo_images, body.photo_cover_index  # 1 to 35 (§5.4), cover >= 0
+        if cover >= len(images):
             raise BadRequest("photo_cover_index must be the 0-based index of one of the images.",
                              code="invalid_photo_cover_index")
         urls = [rules.check_pull_url(u, self.settings.verified_url_prefixes) for u in images]
-        info = rules.clean_post_info(body.get("post_info"), rules.PHOTO_FIELDS)
+        info = rules.post_info_fields(body.post_info)
         rules.check_texts(info, title_max=90)
         if mode == "direct":
             rules.check_privacy(info, audited=self.settings.audited)
@@ -120,20 +115,20 @@ class Publisher:
             who.open_id, lambda token: self.tiktok.init_content(token, request))
         self.records.create(PublishRecord(started.publish_id, who.open_id, source="PULL_FROM_URL",
                                           status="PROCESSING_DOWNLOAD"))
-        return {"publish_id": started.publish_id}
+        return PostStarted(publish_id=started.publish_id)
 
-    def status(self, open_id: str, publish_id: str, *, force: bool = False) -> dict[str, Any]:
+    def status(self, open_id: str, publish_id: str, *, force: bool = False) -> PublishStatus:
         """The post's status: webhook news when any arrived, else TikTok's fetch (§5.5)."""
         record = self._visible(open_id, publish_id)
         now = self.svc.clock.now()
         if record is not None and not force and (
                 record.from_webhook or record.status == "FAILED"
                 or now - record.fetched_at < STATUS_MIN_INTERVAL):
-            return record.view()
+            return PublishStatus.model_validate(record.view())
         wait = self.budget.take("status", open_id, STATUS_LIMIT)
         if wait:
             if record is not None and record.status:
-                return record.view()
+                return PublishStatus.model_validate(record.view())
             raise RateLimited("TikTok allows 30 status checks a minute; try again shortly.",
                               code="tiktok_rate_limited",
                               headers={"Retry-After": str(max(1, math.ceil(wait)))})
@@ -145,9 +140,9 @@ class Publisher:
                 "post_ids": fetched.post_ids, "uploaded_bytes": fetched.uploaded_bytes}
         self.records.save_fetched(publish_id, news)
         stored = self.records.load(publish_id)
-        return (stored or record).view()
+        return PublishStatus.model_validate((stored or record).view())
 
-    def cancel(self, open_id: str, publish_id: str) -> dict[str, Any]:
+    def cancel(self, open_id: str, publish_id: str) -> PublishStatus:
         """Cancel a pull still downloading (§5.7), then report the status."""
         record = self._visible(open_id, publish_id)
         if record is not None and record.source == "FILE_UPLOAD":

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response
 
-from broker.bearer import current_principal, require_bearer
+from broker.bearer import current_principal
+from broker.contract import (
+    BEARER,
+    TIKTOK_ERRORS,
+    Reply,
+    documented,
+    from_tiktok,
+    query_of,
+    reply,
+)
 from broker.profiles import fields_for
+from broker.schemas import MeQuery, Profile
 from broker.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/me")
-@require_bearer
+@documented("The user's TikTok profile, limited to the granted scopes, briefly cached.",
+            security=BEARER, query=MeQuery, errors=TIKTOK_ERRORS,
+            responses={200: Reply("The profile fields asked for (null where TikTok gave none).",
+                                  Profile)})
 def me() -> Response:
     """The user's TikTok profile, limited to the granted scopes, briefly cached."""
     principal = current_principal()
-    fields = fields_for(principal.scopes, request.args.get("fields"))
-    response = jsonify(services().profiles.get(principal.open_id, fields))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    fields = fields_for(principal.scopes, query_of(MeQuery).fields)
+    return reply(from_tiktok(Profile, services().profiles.get(principal.open_id, fields)))

@@ -8,7 +8,15 @@ import time
 from flask import Blueprint, Response, jsonify, request
 
 from broker import cookies
-from broker.bearer import current_principal, require_bearer
+from broker.bearer import current_principal
+from broker.contract import (
+    BEARER,
+    REFRESH_COOKIE,
+    Reply,
+    body_of,
+    documented,
+    query_of,
+)
 from broker.errors import (
     BadRequest,
     BrokerError,
@@ -17,9 +25,15 @@ from broker.errors import (
     Unauthenticated,
     error_response,
 )
-from broker.metrics import count_login
 from broker.profiles import fields_for
 from broker.redirects import fragment_redirect, resolve_return_target
+from broker.schemas import (
+    CallbackQuery,
+    LoginCodeRequest,
+    LoginQuery,
+    LogoutQuery,
+    TokenResponse,
+)
 from broker.services import Services, services
 from broker.sessions import RefreshReuse, Session
 from broker.tiktok.errors import TikTokOAuthError
@@ -40,11 +54,18 @@ def auth_blueprint(callback_path: str) -> Blueprint:
     return bp
 
 
+LOGIN_COOKIE_SET = {"Set-Cookie": "broker_login: binds the OAuth transaction to this browser."}
+TOKEN = Reply("A new broker JWT.", TokenResponse)
+
+
+@documented("Start a login: 302 to TikTok's consent page.", query=LoginQuery, tag="auth",
+            errors=(429, 503), responses={302: Reply("To TikTok's consent page.", headers={
+                "Location": "TikTok's authorization URL.", **LOGIN_COOKIE_SET})})
 def login() -> Response:
     """Start an OAuth transaction and send the browser to TikTok's consent page."""
-    svc = services()
-    return_to = resolve_return_target(request.args.get("redirect_to"), svc.settings)
-    extra = tuple(s for s in request.args.get("scope", "").replace(" ", ",").split(",") if s)
+    svc, query = services(), query_of(LoginQuery)
+    return_to = resolve_return_target(query.redirect_to, svc.settings)
+    extra = tuple(s for s in (query.scope or "").replace(" ", ",").split(",") if s)
     if any(not s.replace(".", "").replace("_", "").isalnum() or len(s) > 64 for s in extra):
         raise BadRequest("scope must be a comma-separated list of TikTok scopes.",
                          code="invalid_scope")
@@ -57,20 +78,23 @@ def login() -> Response:
     return response
 
 
+@documented("TikTok's redirect back: finish the login and 302 to the SPA.", query=CallbackQuery,
+            tag="auth", errors=(429, 503), responses={302: Reply(
+                "To the SPA, with #access_token=...&token_type=Bearer&expires_in=... (or "
+                "#login_code=..., or #error=...&error_description=...) in the fragment.",
+                headers={"Location": "The SPA URL with the fragment.",
+                         "Set-Cookie": "broker_refresh (HttpOnly, Path=/auth) on success."})})
 def callback() -> Response:
     """TikTok's redirect: check state first, then finish the login and return to the SPA."""
     svc = services()
     try:
-        transaction = svc.transactions.consume(request.args.get("state", ""),
+        transaction = svc.transactions.consume(query_of(CallbackQuery).state or "",
                                                request.cookies.get(cookies.LOGIN_COOKIE, ""))
     except StateError as exc:
-        count_login("invalid_state")
         raise BadRequest(exc.description, code="invalid_state") from exc
     try:
         response = _complete_login(svc, transaction)
-        count_login("completed")
     except BrokerError as exc:
-        count_login("declined" if exc.code == "access_denied" else "failed")
         # The user is mid-navigation: every failure from here on goes back to the SPA.
         response = fragment_redirect(transaction.return_to, {
             "error": exc.code, "error_description": exc.description})
@@ -79,12 +103,13 @@ def callback() -> Response:
 
 
 def _complete_login(svc: Services, transaction: OAuthTransaction) -> Response:
-    error = request.args.get("error")
+    query = query_of(CallbackQuery)
+    error = query.error
     if error:
         if error == "access_denied":
             raise BrokerError("The TikTok login was declined.", code="access_denied")
         raise BrokerError("TikTok could not complete the login.", code="tiktok_error")
-    code = request.args.get("code", "")
+    code = query.code or ""
     if not code:
         raise BrokerError("TikTok sent no authorization code.", code="invalid_request")
     try:
@@ -94,7 +119,7 @@ def _complete_login(svc: Services, transaction: OAuthTransaction) -> Response:
         raise BrokerError("TikTok did not accept the login; please try again.",
                           code="login_failed", tiktok_log_id=exc.tiktok_log_id) from exc
     if not grant.scopes:  # TikTok lists granted scopes on the callback as `scopes` (§1.3)
-        granted = tuple(s for s in request.args.get("scopes", "").split(",") if s)
+        granted = tuple(s for s in (query.scopes or "").split(",") if s)
         grant = type(grant)(**{**grant.__dict__, "scopes": granted or svc.settings.scopes})
     svc.grants.store.save(grant)
     try:
@@ -115,20 +140,22 @@ def _complete_login(svc: Services, transaction: OAuthTransaction) -> Response:
     return response
 
 
+@documented("Handoff delivery: trade a one-time login code for a JWT.", body=LoginCodeRequest,
+            tag="auth", errors=(429, 503), responses={200: TOKEN})
 def exchange_login_code() -> Response:
     """Handoff delivery: a one-time login code (60 s) for the JWT."""
-    body = request.get_json(silent=True)
-    code = body.get("login_code") if isinstance(body, dict) else None
-    if not isinstance(code, str) or not code:
-        raise BadRequest('Send {"login_code": "..."} as JSON.')
     svc = services()
-    session = svc.sessions.redeem_login_code(code)
+    session = svc.sessions.redeem_login_code(body_of(LoginCodeRequest).login_code)
     if session is None:
         raise BadRequest("The login code is unknown, expired or already used.",
                          code="invalid_grant")
     return _token_response(svc, session)
 
 
+@documented("A new JWT for the refresh cookie, which rotates.", security=REFRESH_COOKIE,
+            headers={"Origin": "One of SPA_ORIGINS."}, tag="auth", errors=(401, 403, 429, 503),
+            responses={200: Reply("A new broker JWT; the cookie is rotated.", TokenResponse,
+                                  headers={"Set-Cookie": "The rotated broker_refresh."})})
 def refresh() -> Response:
     """A new JWT for the refresh cookie, which is rotated; reuse of an old one ends the session."""
     svc = services()
@@ -154,14 +181,13 @@ def refresh() -> Response:
     return response
 
 
-@require_bearer
+@documented("End this session now (revoke=true: also at TikTok, and every session).",
+            security=BEARER, query=LogoutQuery, tag="auth", errors=(503,),
+            responses={204: Reply("Logged out; the refresh cookie is cleared.")})
 def logout() -> Response:
     """End this session now; with ?revoke=true also revoke at TikTok and end all sessions."""
     svc, principal = services(), current_principal()
-    revoke = request.args.get("revoke", "false").lower()
-    if revoke not in ("true", "false", "1", "0"):
-        raise BadRequest("revoke must be true or false.")
-    if revoke in ("true", "1"):
+    if query_of(LogoutQuery).revoke in ("true", "1"):
         grant = svc.grants.store.load(principal.open_id)
         svc.forget_user(principal.open_id)  # local state goes first, whatever TikTok says
         if grant is not None:
