@@ -8,7 +8,9 @@ from broker.clock import Clock, SystemClock
 from broker.errors import register_error_handlers
 from broker.http import install_http_policies
 from broker.logs import configure_logging
+from broker.metrics import install_metrics
 from broker.openapi import install_openapi
+from broker.ratelimits import install_rate_limits
 from broker.services import EXTENSION, build_services
 from broker.settings import Settings
 from broker.views import api, content, ops, publish, webhooks
@@ -26,6 +28,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions[EXTENSION] = build_services(settings, clock or SystemClock())
     install_http_policies(app, settings)
+    install_metrics(app)  # before the limiter: its 429s are timed and counted too
+    install_rate_limits(app)
     register_error_handlers(app)
     app.register_blueprint(auth_blueprint(settings.callback_path))
     app.register_blueprint(api.bp)

@@ -25,6 +25,7 @@ from broker.errors import (
     Unauthenticated,
     error_response,
 )
+from broker.metrics import count_login
 from broker.profiles import fields_for
 from broker.redirects import fragment_redirect, resolve_return_target
 from broker.schemas import (
@@ -91,10 +92,13 @@ def callback() -> Response:
         transaction = svc.transactions.consume(query_of(CallbackQuery).state or "",
                                                request.cookies.get(cookies.LOGIN_COOKIE, ""))
     except StateError as exc:
+        count_login("invalid_state")
         raise BadRequest(exc.description, code="invalid_state") from exc
     try:
         response = _complete_login(svc, transaction)
+        count_login("completed")
     except BrokerError as exc:
+        count_login("declined" if exc.code == "access_denied" else "failed")
         # The user is mid-navigation: every failure from here on goes back to the SPA.
         response = fragment_redirect(transaction.return_to, {
             "error": exc.code, "error_description": exc.description})
