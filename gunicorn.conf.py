@@ -15,7 +15,9 @@ preload_app = True
 timeout = 60            # a worker silent this long is restarted; TikTok calls time out long before
 graceful_timeout = 20
 keepalive = 5
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off overlayfs
+# Worker heartbeat files in RAM, not on a container's overlay filesystem (gunicorn's advice).
+SHM = "/dev/shm"  # noqa: S108 (gunicorn creates its own unique files inside)
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 max_requests = 5000     # recycle workers now and then; jitter avoids restarting all at once
 max_requests_jitter = 500
 # The access log shows the path without its query string (%(U)s): callbacks carry OAuth codes.
