@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
 from flask import g, request
 
 from broker.errors import InvalidToken, Unauthenticated
 from broker.jwts import Principal
 from broker.services import services
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def authenticate() -> Principal:
@@ -31,16 +24,7 @@ def authenticate() -> Principal:
     return principal
 
 
-def require_bearer(view: Callable[P, R]) -> Callable[P, R]:
-    """Decorator: the view runs only for a valid JWT; the principal is in `current_principal()`."""
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        g.principal = authenticate()
-        return view(*args, **kwargs)
-    return wrapper
-
-
 def current_principal() -> Principal:
-    """The principal `require_bearer` verified for this request."""
+    """The principal the route's contract (`broker.contract.documented`) verified."""
     principal: Principal = g.principal
     return principal
