@@ -71,7 +71,7 @@ def parse(body: bytes) -> dict[str, Any]:
         content = envelope.get("content") if isinstance(envelope, dict) else None
         if isinstance(content, str):
             content = json.loads(content) if content.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # any unreadable body
         raise BadRequest("The webhook body is not TikTok's JSON envelope.",
                          code="webhook_malformed") from exc
     if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):

@@ -55,7 +55,10 @@ def test_content_is_parsed_a_second_time():
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"content": "{}"}',
-                                  json.dumps({"event": "x", "content": "{bad"}).encode()])
+                                  json.dumps({"event": "x", "content": "{bad"}).encode(),
+                                  b"[" * 100_000 + b"]" * 100_000,
+                                  json.dumps({"event": "x",
+                                              "content": "[" * 100_000 + "]" * 100_000}).encode()])
 def test_malformed_envelopes(body):
     with pytest.raises(BrokerError) as caught:
         parse(body)
