@@ -25,9 +25,10 @@ from flask import Flask, Response, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.errors import RateLimitExceeded
 
+from broker.bearer import verified_jwt
 from broker.errors import BrokerError, RateLimited, error_response
 from broker.services import EXTENSION as SERVICES
-from broker.services import Services, services
+from broker.services import Services
 
 KEY_PREFIX = "tb:rl"
 STRATEGY = "moving-window"
@@ -50,13 +51,10 @@ def client_ip() -> str:
 
 def user_or_ip() -> str:
     """The user of a verified bearer JWT (its `sub`), else the client IP, as a limiter key."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        try:
-            return "user:" + services().jwts.verify(token.strip()).open_id
-        except BrokerError:
-            pass  # the view answers 401; count it against the address
-    return client_ip()
+    try:
+        return "user:" + verified_jwt().open_id
+    except BrokerError:
+        return client_ip()  # the view answers 401; count it against the address
 
 
 def _not_sign_in() -> bool:
