@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import redis
-import requests
 
 from tests.support.broker import broker_env
+from tests.support.processes import ServerProcess, spawn, wait_healthy
 from tests.support.sandbox import ROOT, Sandbox, free_port, start_sandbox
 
 BENCH = Path(__file__).resolve().parent
@@ -141,27 +141,9 @@ def private_redis(*, maxmemory: str | None = None) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@dataclass
-class Server:
-    """A gunicorn process (the broker or a baseline app) on a loopback port."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    log_path: str
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str], *, workers: int, health: str = "/healthz",
-             port: int | None = None, root: Path | None = None) -> Iterator[Server]:
+             port: int | None = None, root: Path | None = None) -> Iterator[ServerProcess]:
     """`gunicorn <app> -c gunicorn.conf.py` in `root` (the broker source measured, or the
     repository for the baselines), BROKER_BIND on a free loopback port, WEB_CONCURRENCY set."""
     port = port or free_port()
@@ -171,34 +153,21 @@ def gunicorn(app: str, env: dict[str, str], *, workers: int, health: str = "/hea
     child_env.update({**env, "BROKER_BIND": f"127.0.0.1:{port}",
                       "WEB_CONCURRENCY": str(workers),
                       "PYTHONPATH": str(root)})
-    log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     conf = str(Source.root / "gunicorn.conf.py")  # the measured source's settings, for both
-    process = subprocess.Popen(["gunicorn", app, "-c", conf], cwd=root,
-                               env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    server = Server(process, f"http://127.0.0.1:{port}", log.name)
+    process, log_path = spawn(["gunicorn", app, "-c", conf], name="bench-gunicorn", cwd=root,
+                              env=child_env)
+    server = ServerProcess(process, f"http://127.0.0.1:{port}", log_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{app} exited: {Path(log.name).read_text()[-2000:]}")
-            try:
-                if requests.get(server.url + health, timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{app} did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.1)
+        wait_healthy(server, server.url + health, name=app)
         yield server
     finally:
         server.stop()
-        os.unlink(log.name)
+        os.unlink(log_path)
 
 
 @dataclass
 class BrokerProc:
-    server: Server
+    server: ServerProcess
     redirect_uri: str
 
     @property

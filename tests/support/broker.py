@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
-import requests
-
-from tests.support.sandbox import ROOT, free_port
+from tests.support.processes import ServerProcess, free_port, spawn, wait_healthy
+from tests.support.sandbox import ROOT
 
 # Fixed test secrets (never used outside tests).
 TEST_ENCRYPTION_KEY = "xh2U0AbvJNNFsKXMoNkq0ZtIRyWV9ROV-hIH7xcOmWQ="
@@ -40,34 +36,17 @@ def broker_env(*, sandbox_url: str, redis_url: str, port: int,
     return {**base, **(env or {})}
 
 
-class Broker:
-    """A running gunicorn broker: its URL, its log file, and stop()."""
+class Broker(ServerProcess):
+    """A running gunicorn broker: its URL, its log file, its environment, and stop()."""
 
     def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: str,
                  env: dict[str, str]) -> None:
-        self.process, self.url, self.log_path, self.env = process, url, log_path, env
+        super().__init__(process, url, log_path)
+        self.env = env
 
     @property
     def redirect_uri(self) -> str:
         return self.env["TIKTOK_REDIRECT_URI"]
-
-    def log_text(self) -> str:
-        return Path(self.log_path).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-    def __enter__(self) -> Broker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_broker(*, sandbox_url: str, redis_url: str, port: int | None = None,
@@ -79,21 +58,8 @@ def start_broker(*, sandbox_url: str, redis_url: str, port: int | None = None,
     child_env.update(broker_env(sandbox_url=sandbox_url, redis_url=redis_url, port=port, env=env))
     child_env.update(BROKER_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers),
                      PYTHONPATH=str(ROOT))
-    log = tempfile.NamedTemporaryFile(prefix="broker-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(["gunicorn", "app:app", "-c", "gunicorn.conf.py"], cwd=ROOT,
-                               env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    broker = Broker(process, f"http://127.0.0.1:{port}", log.name, child_env)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"broker exited with {process.returncode}:\n{broker.log_text()[-3000:]}")
-        try:
-            if requests.get(f"{broker.url}/healthz", timeout=1).status_code == 200:
-                return broker
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    broker.stop()
-    raise RuntimeError(f"broker did not start:\n{broker.log_text()[-3000:]}")
+    process, log_path = spawn(["gunicorn", "app:app", "-c", "gunicorn.conf.py"], name="broker",
+                              cwd=ROOT, env=child_env)
+    broker = Broker(process, f"http://127.0.0.1:{port}", log_path, child_env)
+    wait_healthy(broker, f"{broker.url}/healthz", name="broker")
+    return broker

@@ -3,52 +3,29 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from tests.support.processes import ServerProcess, free_port, spawn, wait_healthy
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Sandbox:
-    """A running sandbox process: its base URL plus helpers for the control API."""
+class Sandbox(ServerProcess):
+    """A running sandbox process: its base URL (no trailing slash) plus control API helpers."""
 
     def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: str) -> None:
-        self.process = process
-        self.url = url  # e.g. "http://127.0.0.1:53121" (no trailing slash)
-        self.log_path = log_path
+        super().__init__(process, url, log_path)
         self.http = requests.Session()
 
-    # --- lifecycle -----------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Terminate the process (kill it after 5 s)."""
+    def stop(self, grace: float = 5) -> None:
+        """Terminate the process (kill it after `grace` seconds)."""
         self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop(grace)
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         resp = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kw)
@@ -126,21 +103,8 @@ def start_sandbox(port: int | None = None, env: dict[str, str] | None = None) ->
                  **(env or {})}
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    log = tempfile.NamedTemporaryFile(prefix="sandbox-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "sandbox"], cwd=ROOT, env=child_env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    sandbox = Sandbox(process, f"http://127.0.0.1:{port}", log.name)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"sandbox exited with {process.returncode}: "
-                               f"{Path(log.name).read_text()[-2000:]}")
-        try:
-            if requests.get(f"{sandbox.url}/_sandbox/health", timeout=1).status_code == 200:
-                return sandbox
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    sandbox.stop()
-    raise RuntimeError(f"sandbox did not become healthy on port {port}")
+    process, log_path = spawn([sys.executable, "-m", "sandbox"], name="sandbox", cwd=ROOT,
+                              env=child_env)
+    sandbox = Sandbox(process, f"http://127.0.0.1:{port}", log_path)
+    wait_healthy(sandbox, f"{sandbox.url}/_sandbox/health", name="sandbox", timeout=15)
+    return sandbox

@@ -6,12 +6,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import requests
-
-from tests.support.sandbox import ROOT, free_port
+from tests.support.processes import ServerProcess, free_port, spawn, wait_healthy
+from tests.support.sandbox import ROOT
 
 SPA_DIR = ROOT / "spa"
 VITE = SPA_DIR / "node_modules" / ".bin" / "vite"
@@ -42,53 +40,19 @@ def build_spa(broker_url: str, out_dir: Path) -> Path:
     return out_dir
 
 
-class SpaServer:
+class SpaServer(ServerProcess):
     """A `vite preview` process serving a built SPA at http://localhost:<port>."""
-
-    def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: str) -> None:
-        self.process, self.url, self.log_path = process, url, log_path
-
-    def log_text(self) -> str:
-        return Path(self.log_path).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-    def __enter__(self) -> SpaServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def serve_spa(dist: Path, port: int | None = None) -> SpaServer:
     """Serve `dist` with `vite preview` on localhost:`port` and wait until it answers."""
     port = port or free_port()
-    log = tempfile.NamedTemporaryFile(prefix="spa-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
+    process, log_path = spawn(
         [str(VITE), "preview", "--outDir", str(dist), "--host", "127.0.0.1", "--port", str(port),
-         "--strictPort"],
-        cwd=SPA_DIR, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    server = SpaServer(process, f"http://localhost:{port}", log.name)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vite preview exited:\n{server.log_text()[-2000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"vite preview did not answer on port {port}:\n{server.log_text()[-2000:]}")
+         "--strictPort"], name="spa", cwd=SPA_DIR)
+    server = SpaServer(process, f"http://localhost:{port}", log_path)
+    wait_healthy(server, f"http://127.0.0.1:{port}/", name="vite preview")
+    return server
 
 
 def build_and_serve(broker_url: str, port: int | None = None) -> tuple[SpaServer, Path]:
