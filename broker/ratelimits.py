@@ -1,5 +1,4 @@
-"""Inbound rate limits (Flask-Limiter), counted in the broker's Redis so every worker and replica
-shares them.
+"""Inbound rate limits, counted in the broker's Redis so every worker and replica shares them.
 
 - Sign-in routes (`/login`, the callback, `/auth/*`): `RATE_LIMIT_LOGIN` per client IP and route
   (the IP as ProxyFix resolved it from `TRUSTED_PROXIES`).
@@ -7,33 +6,34 @@ shares them.
   one budget for all API routes.
 - Nothing else (webhooks, health, readiness, metrics) is limited; CORS preflights are not counted.
 
-Counters are moving windows under `tb:rl:`, each key expiring with its window. They go through
-the broker's own connection pool (any REDIS_URL form, same timeouts). When Redis fails, the
-limiter counts in this process's memory until Redis answers again: a request is never refused
-or failed because the limiter cannot reach Redis (the request itself then meets the outage).
+The `limits` library (the engine under Flask-Limiter) does the counting: moving windows under
+`tb:rl:`, each key expiring with its window, through the broker's own connection pool. The Flask
+glue is this module's: a profile of cached /api/me showed Flask-Limiter's per-request
+bookkeeping costing about as much as its Redis call. When Redis fails, counting goes on in this
+process's memory: a request is never refused or failed because the limiter cannot reach Redis
+(the request itself then meets the outage).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import limits
 import redis
-from flask import Flask, Response, request
-from flask_limiter import ApplicationLimit, Limiter
-from flask_limiter.errors import RateLimitExceeded
+from flask import Flask, request
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from broker.bearer import verified_jwt
-from broker.errors import BrokerError, RateLimited, error_response
+from broker.errors import BrokerError, RateLimited
 from broker.services import EXTENSION as SERVICES
 from broker.services import Services
 
 KEY_PREFIX = "tb:rl"
-STRATEGY = "moving-window"
 RATE_RULE = "a rate limit such as 30/minute, or several joined by ; (10/second;300/minute)"
-COUNTED_METHODS = ("get", "post", "put", "patch", "delete")  # not OPTIONS: CORS preflights
 
 
 def parse_rate_limit(raw: str) -> str:
@@ -57,47 +57,74 @@ def user_or_ip() -> str:
         return client_ip()  # the view answers 401; count it against the address
 
 
-def _not_sign_in() -> bool:
-    return not (request.endpoint in ("auth.login", "auth.callback")
-                or request.path.startswith("/auth/"))
+@dataclass(frozen=True)
+class Rule:
+    """One limit: when it applies, whom it counts, and under which scope."""
+
+    items: tuple[limits.RateLimitItem, ...]
+    applies: Callable[[], bool]
+    who: Callable[[], str]
+    scope: Callable[[], str]
 
 
-def _not_api() -> bool:
-    return not request.path.startswith("/api/")
+def _sign_in_route() -> bool:
+    return request.endpoint in ("auth.login", "auth.callback") or request.path.startswith("/auth/")
 
 
-def install_rate_limits(app: Flask) -> Limiter | None:
-    """Attach the limiter to the app (unless RATE_LIMIT_ENABLED=false) and its 429 answer."""
+def _api_route() -> bool:
+    return request.path.startswith("/api/")
+
+
+class RateLimits:
+    """Counts each request against the rules that apply; a refusal is a 429 with Retry-After."""
+
+    def __init__(self, pool: redis.ConnectionPool, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+        self._shared = MovingWindowRateLimiter(
+            RedisStorage("redis://", connection_pool=pool, key_prefix=KEY_PREFIX))
+        self._local = MovingWindowRateLimiter(MemoryStorage())  # while Redis is unreachable
+
+    def check(self) -> None:
+        """Before each request: count it, or raise RateLimited."""
+        if request.method == "OPTIONS":
+            return
+        for rule in self._rules:
+            if not rule.applies():
+                continue
+            identifiers = (rule.who(), rule.scope())
+            for item in rule.items:
+                limiter = self._shared
+                try:
+                    allowed = limiter.hit(item, *identifiers)
+                except redis.exceptions.RedisError:
+                    limiter = self._local
+                    allowed = limiter.hit(item, *identifiers)
+                if not allowed:
+                    wait = self._retry_after(limiter, item, identifiers)
+                    raise RateLimited(f"Too many requests ({item}); try again in {wait} s.",
+                                      headers={"Retry-After": str(wait)})
+
+    @staticmethod
+    def _retry_after(limiter: MovingWindowRateLimiter, item: limits.RateLimitItem,
+                     identifiers: tuple[str, str]) -> int:
+        try:
+            reset_at = limiter.get_window_stats(item, *identifiers).reset_time
+        except redis.exceptions.RedisError:
+            return item.get_expiry()
+        return min(max(1, math.ceil(reset_at - time.time())), item.get_expiry())
+
+
+def install_rate_limits(app: Flask) -> RateLimits | None:
+    """Count requests before they are handled (unless RATE_LIMIT_ENABLED=false)."""
     svc: Services = app.extensions[SERVICES]
     settings = svc.settings
     if not settings.rate_limit_enabled:
         return None
-    storage: dict[str, Any] = {"connection_pool": svc.redis.connection_pool,
-                               "key_prefix": KEY_PREFIX}
-    limiter = Limiter(
-        client_ip, strategy=STRATEGY, storage_uri="redis://", storage_options=storage,
-        swallow_errors=True, in_memory_fallback_enabled=True, headers_enabled=False,
-        application_limits=[
-            ApplicationLimit(settings.rate_limit_login, key_function=client_ip,
-                             scope=lambda endpoint: f"sign-in:{endpoint}",
-                             methods=COUNTED_METHODS, exempt_when=_not_sign_in),
-            ApplicationLimit(settings.rate_limit_api, key_function=user_or_ip, scope="api",
-                             methods=COUNTED_METHODS, exempt_when=_not_api),
-        ])
-    limiter.init_app(app)
-
-    @app.errorhandler(RateLimitExceeded)
-    def too_many(error: RateLimitExceeded) -> Response:
-        wait = 60
-        try:
-            breached = limiter.current_limit
-            if breached is not None:
-                wait = min(max(1, math.ceil(breached.reset_at - time.time())),
-                           breached.limit.get_expiry())
-        except redis.exceptions.RedisError:
-            pass
-        return error_response(RateLimited(
-            f"Too many requests ({error.description}); try again in {wait} s.",
-            headers={"Retry-After": str(wait)}))
-
-    return limiter
+    rate_limits = RateLimits(svc.redis.connection_pool, (
+        Rule(tuple(limits.parse_many(settings.rate_limit_login)), _sign_in_route, client_ip,
+             lambda: f"sign-in:{request.endpoint}"),
+        Rule(tuple(limits.parse_many(settings.rate_limit_api)), _api_route, user_or_ip,
+             lambda: "api"),
+    ))
+    app.before_request(rate_limits.check)
+    return rate_limits

@@ -15,7 +15,7 @@ secrets are encrypted by the Vault):
     tb:upload-lock:<publish_id>     one upload at a time per post (lease, renewed per chunk)
     tb:budget:<endpoint>:<open_id>  calls in TikTok's per-token minute window (sorted set)
     tb:webhook:<sha256(body)>       a webhook delivery already applied (73 h, dedupe)
-    tb:rl:LIMITER/<who>/<scope>/... inbound rate-limit window (Flask-Limiter, broker.ratelimits;
+    tb:rl:LIMITER/<who>/<scope>/... inbound rate-limit window (`limits`, broker.ratelimits;
                                     who = ip:<addr> or user:<open_id>; TTL = the limit's period)
 """
 
