@@ -29,6 +29,7 @@ CHECKED_PREFIXES = ("TIKTOK_", "JWT_", "SPA_")
 KNOWN_VARIABLES = frozenset({
     "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REDIRECT_URI", "TIKTOK_SCOPES",
     "TIKTOK_AUTH_URL", "TIKTOK_API_URL", "TIKTOK_PKCE", "TIKTOK_TIMEOUT", "TIKTOK_AUDITED",
+    "TIKTOK_MAX_CONCURRENCY",
     "TIKTOK_VERIFIED_URL_PREFIXES", "TIKTOK_VERIFICATION_FILES",
     "REDIS_URL", "SPA_URL", "SPA_ORIGINS", "SPA_TOKEN_DELIVERY",
     "JWT_SIGNING_KEY", "JWT_TTL", "JWT_ISSUER", "JWT_AUDIENCE",
@@ -119,6 +120,7 @@ class _Parser:
             api_url=self.url("TIKTOK_API_URL", Settings.api_url, dev).rstrip("/"),
             pkce=self.choice("TIKTOK_PKCE", "hex", ("hex", "off")),
             tiktok_timeout=self.parse("TIKTOK_TIMEOUT", 10.0, _positive_float, "seconds, above 0"),
+            tiktok_max_concurrency=self.integer("TIKTOK_MAX_CONCURRENCY", 6, 1, 1000),
             redis_url=self.redis_url(),
             spa_url=spa_url,
             spa_origins=tuple(o.rstrip("/").lower() for o in origins),

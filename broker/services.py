@@ -57,6 +57,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         client_key=settings.client_key, client_secret=settings.client_secret,
         redirect_uri=settings.redirect_uri, auth_url=settings.auth_url, api_url=settings.api_url,
         scopes=settings.scopes, pkce=settings.pkce == "hex", timeout=settings.tiktok_timeout,
+        max_concurrency=settings.tiktok_max_concurrency,
         clock=clock)
     sessions = SessionStore(client, clock)
     grants = GrantKeeper(GrantStore(client, vault, clock), tiktok, client, clock,

@@ -37,6 +37,7 @@ class Settings:
     api_url: str = "https://open.tiktokapis.com"
     pkce: str = "hex"
     tiktok_timeout: float = 10.0
+    tiktok_max_concurrency: int = 6  # TikTok calls in flight per process (a bulkhead)
     redis_url: str = field(default="redis://localhost:6379/0", repr=False)  # may hold a password
     spa_url: str = "http://localhost:5173/"
     spa_origins: tuple[str, ...] = ("http://localhost:5173",)

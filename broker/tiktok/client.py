@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +12,13 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from broker.clock import Clock
-from broker.errors import UpstreamError
+from broker.errors import UpstreamError, UpstreamUnavailable
 from broker.tiktok import oauth
 from broker.tiktok.errors import TikTokApiError, TikTokOAuthError, check_http, guarded, json_object
 from broker.tiktok.oauth import AuthorizationRequest, TikTokGrant
 
 CONNECT_TIMEOUT = 3.05
+SLOT_WAIT = 0.1  # seconds a request may wait for a free TikTok call slot before a fast 503
 
 
 @dataclass
@@ -37,7 +39,7 @@ class TikTokClient:
 
     def __init__(self, *, client_key: str, client_secret: str, redirect_uri: str, auth_url: str,
                  api_url: str, scopes: tuple[str, ...], pkce: bool, timeout: float,
-                 clock: Clock) -> None:
+                 clock: Clock, max_concurrency: int = 6) -> None:
         self.client_key, self._client_secret = client_key, client_secret
         self.redirect_uri, self.auth_url, self.api_url = redirect_uri, auth_url, api_url
         self.scopes, self.pkce, self._clock = scopes, pkce, clock
@@ -46,6 +48,9 @@ class TikTokClient:
         self.http = requests.Session()
         self.http.mount("https://", self._adapter)
         self.http.mount("http://", self._adapter)
+        # A bulkhead: when TikTok is slow, at most this many of the process's threads wait on
+        # it, so the rest keep serving other routes (health, refresh, cached profiles).
+        self._slots = threading.BoundedSemaphore(max_concurrency)
         # Wraps every call by endpoint name (token, user_info, video_init, upload_chunk, ...).
         self.observe: Callable[[str], AbstractContextManager[CallNote]] = unobserved
 
@@ -95,7 +100,7 @@ class TikTokClient:
                                       client_secret=self._client_secret,
                                       adapter=self._adapter, timeout=self.timeout)
         session.register_compliance_hook("access_token_response", _check_token_response)
-        with self.observe(endpoint):
+        with self._slot(), self.observe(endpoint):
             return guarded(lambda: call(session))
 
     # --- v2 API ----------------------------------------------------------------------------
@@ -120,7 +125,7 @@ class TikTokClient:
         if json is not None:
             headers["Content-Type"] = "application/json; charset=UTF-8"
         read_timeout = timeout or self.timeout[1]
-        with self.observe(endpoint_name(path)):
+        with self._slot(), self.observe(endpoint_name(path)):
             response = guarded(lambda: self.http.request(
                 method, self._url(path), params=params, json=json, headers=headers,
                 timeout=(self.timeout[0], read_timeout)))
@@ -136,6 +141,18 @@ class TikTokClient:
 
     def _url(self, path: str) -> str:
         return self.api_url + path
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Hold one of the process's TikTok call slots, or fail fast when all are taken."""
+        if not self._slots.acquire(timeout=SLOT_WAIT):
+            raise UpstreamUnavailable("TikTok is answering slowly and this server is waiting on "
+                                      "it for other requests; try again shortly.",
+                                      code="tiktok_busy", headers={"Retry-After": "1"})
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def endpoint_name(path: str) -> str:

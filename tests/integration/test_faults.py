@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -91,3 +92,33 @@ def test_redis_down_is_503_and_readyz_says_so(tiktok, broker_factory):
     assert login_attempt.status_code == 503
     assert login_attempt.json()["error"] == "store_unavailable"
     assert login_attempt.headers["Retry-After"] == "1"
+
+
+def test_slow_tiktok_under_load_leaves_the_other_routes_answering(broker_factory, sandbox,
+                                                                  redis_client):
+    # One worker with 8 threads, at most 6 of them waiting on TikTok at a time.
+    broker = broker_factory(workers=1, PROFILE_CACHE_TTL="0", TIKTOK_TIMEOUT="2")
+    result = login(broker.url)
+    sandbox.fault("user_info", "latency", seconds=6)
+    answers: list[requests.Response] = []
+
+    def call_me() -> None:
+        answers.append(requests.get(f"{broker.url}/api/me", headers=result.bearer(), timeout=30))
+
+    threads = [threading.Thread(target=call_me) for _ in range(24)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # the TikTok calls are now all stuck waiting
+    for path in ("/healthz", "/readyz", "/.well-known/jwks.json"):
+        before = time.monotonic()
+        assert requests.get(f"{broker.url}{path}", timeout=5).status_code == 200
+        assert time.monotonic() - before < 1.0, path
+    for thread in threads:
+        thread.join()
+    assert time.monotonic() - started < 8
+    codes = {(a.status_code, a.json()["error"]) for a in answers}
+    assert codes <= {(504, "tiktok_timeout"), (503, "tiktok_busy")}
+    assert (504, "tiktok_timeout") in codes and (503, "tiktok_busy") in codes
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.headers["Retry-After"] == "1"
