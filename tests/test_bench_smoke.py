@@ -4,11 +4,12 @@ numbers are checked, only that every request succeeded and the tables render."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
 
-from bench import login, me, memory, storm
+from bench import breakdown, login, me, memory, storm
 from bench.common import Load
 
 pytestmark = pytest.mark.skipif(
@@ -45,3 +46,8 @@ def test_memory_benchmark_runs() -> None:
     result = memory.run(sizes=[100], sample_users=1)
     assert result["levels"][0]["per_user"] > 0
     assert "1,000,000 users" in memory.markdown(result)
+
+
+def test_breakdown_runs() -> None:
+    pieces = breakdown.run(os.environ["TEST_REDIS_URL"], calls=5)
+    assert len(pieces) == 6 and all(micros > 0 for micros in pieces.values())
