@@ -39,10 +39,8 @@ from bench.common import (
     table,
     wrk,
 )
-from tests.support.broker import CLIENT_KEY, CLIENT_SECRET
-
-USERS = ("-000alice", "-000bob", "-000carol", "-000dave")
-SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
+from tests.support.broker import CLIENT_KEY, CLIENT_SECRET, SCOPES
+from tests.support.sandbox import TEST_USERS as USERS
 
 
 def _approve(http: requests.Session, sandbox_url: str, params: dict[str, str], user: str) -> str:

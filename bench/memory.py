@@ -40,11 +40,10 @@ from bench.common import (
     say,
     table,
 )
-from tests.support.broker import TEST_ENCRYPTION_KEY
+from tests.support.broker import SCOPES, TEST_ENCRYPTION_KEY
 from tests.support.flows import login
+from tests.support.sandbox import TEST_USERS as SAMPLE_USERS
 
-SAMPLE_USERS = ("-000alice", "-000bob", "-000carol", "-000dave")
-SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 SESSION_TTL = 2_592_000
 MIB = 1024 * 1024
 

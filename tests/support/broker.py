@@ -13,6 +13,7 @@ TEST_ENCRYPTION_KEY = "xh2U0AbvJNNFsKXMoNkq0ZtIRyWV9ROV-hIH7xcOmWQ="
 TEST_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
 CLIENT_KEY = "sbawdevclientkey"
 CLIENT_SECRET = "sandbox-dev-client-secret"
+SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 
 
 def broker_env(*, sandbox_url: str, redis_url: str, port: int,
@@ -25,7 +26,7 @@ def broker_env(*, sandbox_url: str, redis_url: str, port: int,
         "TIKTOK_REDIRECT_URI": f"http://127.0.0.1:{port}/auth/callback",
         "TIKTOK_AUTH_URL": f"{sandbox_url}/v2/auth/authorize/",
         "TIKTOK_API_URL": sandbox_url,
-        "TIKTOK_SCOPES": "user.info.basic,user.info.profile,video.publish,video.upload",
+        "TIKTOK_SCOPES": ",".join(SCOPES),
         "TIKTOK_TIMEOUT": "3",
         "REDIS_URL": redis_url,
         "SPA_URL": "http://127.0.0.1:5173/",

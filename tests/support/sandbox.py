@@ -15,6 +15,10 @@ from tests.support.processes import ServerProcess, free_port, spawn, wait_health
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The sandbox's built-in test users (sandbox/users.py): public, private, banned, at the cap.
+TEST_USERS = ("-000alice", "-000bob", "-000carol", "-000dave")
+
+
 class Sandbox(ServerProcess):
     """A running sandbox process: its base URL (no trailing slash) plus control API helpers."""
 
