@@ -26,6 +26,9 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's runtime control socket is unused here; every instance on a host would share
+# one default path (~/.gunicorn/gunicorn.ctl), and it is one more way in. Off.
+control_socket_disable = True
 
 # Prometheus multiprocess mode (broker/metrics.py): every worker writes its samples to files in
 # one directory and GET /metrics adds them all up. prometheus_client reads the variable when it
