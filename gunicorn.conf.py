@@ -30,7 +30,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # one default path (~/.gunicorn/gunicorn.ctl), and it is one more way in. Off.
 control_socket_disable = True
 
-# Prometheus multiprocess mode (broker/metrics.py): every worker writes its samples to files in
+# Prometheus multiprocess mode (broker/web/metrics.py): every worker writes its samples to files in
 # one directory and GET /metrics adds them all up. prometheus_client reads the variable when it
 # is imported, and preload_app imports the app right after this file is read, before any server
 # hook runs: so a private directory is made here (in RAM when possible) when none is given. A

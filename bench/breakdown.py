@@ -21,9 +21,9 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from broker import create_app
-from broker.ratelimits import KEY_PREFIX
+from broker.config.settings import Settings
 from broker.services import EXTENSION, Services
-from broker.settings import Settings
+from broker.web.ratelimits import KEY_PREFIX
 from tests.support.broker import broker_env
 from tests.support.consent import submit_consent
 from tests.support.sandbox import start_sandbox

@@ -38,7 +38,7 @@ from bench.common import (
     table,
     wrk,
 )
-from tests.support.broker import TEST_ENCRYPTION_KEY
+from tests.support.env import TEST_ENCRYPTION_KEY
 from tests.support.flows import login
 from tests.support.sandbox import ROOT
 
@@ -47,7 +47,7 @@ def stored_access_token(redis_url: str, open_id: str) -> str:
     """The user's TikTok access token as the broker stored it (opened with the test key)."""
     from broker.clock import SystemClock
     from broker.grants import GrantStore
-    from broker.vault import Vault
+    from broker.storage.vault import Vault
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         vault = Vault((base64.urlsafe_b64decode(TEST_ENCRYPTION_KEY),))

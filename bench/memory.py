@@ -40,7 +40,8 @@ from bench.common import (
     say,
     table,
 )
-from tests.support.broker import SCOPES, TEST_ENCRYPTION_KEY
+from tests.support.broker import SCOPES
+from tests.support.env import TEST_ENCRYPTION_KEY
 from tests.support.flows import login
 from tests.support.sandbox import TEST_USERS as SAMPLE_USERS
 
@@ -78,7 +79,7 @@ def real_sample(redis_url: str, users: tuple[str, ...]) -> dict[str, Any]:
     """Real logins through broker and sandbox: used_memory per user, key sizes, token sizes."""
     from broker.clock import SystemClock
     from broker.grants import GrantStore
-    from broker.vault import Vault
+    from broker.storage.vault import Vault
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     with broker_stack(redis_url, workers=1) as (_sandbox, brokers):
@@ -128,10 +129,10 @@ class _TikTok:
 
 @contextlib.contextmanager
 def stores(redis_url: str) -> Iterator[tuple[Any, Any, redis.Redis]]:
+    from broker.auth.sessions import SessionStore
     from broker.clock import SystemClock
     from broker.grants import GrantStore
-    from broker.sessions import SessionStore
-    from broker.vault import Vault
+    from broker.storage.vault import Vault
 
     client = redis.Redis.from_url(redis_url, decode_responses=True, max_connections=16)
     vault = Vault((base64.urlsafe_b64decode(TEST_ENCRYPTION_KEY),))

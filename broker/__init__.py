@@ -1,20 +1,27 @@
-"""tiktok-broker: log in with TikTok and post to TikTok from a SPA, tokens kept server-side."""
+"""tiktok-broker: log in with TikTok and post to TikTok from a SPA, tokens kept server-side.
+
+`create_app` is the whole wiring, in the order a request meets it. The package's layers, from
+the top: `views/` (routes) → `web/` (what the factory installs around them) → `services` →
+feature folders (`auth/`, `posting/`, `grants`, `profiles`, `webhooks`) → `tiktok/` (the wire) →
+`config/`, `storage/`, `errors`, `clock`, `schemas`. Imports only point down.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from broker.clock import Clock, SystemClock
+from broker.config.settings import Settings
 from broker.errors import register_error_handlers
-from broker.http import install_http_policies
-from broker.logs import configure_logging
-from broker.metrics import install_metrics
-from broker.openapi import install_openapi
-from broker.ratelimits import install_rate_limits
-from broker.services import EXTENSION, build_services
-from broker.settings import Settings
-from broker.views import api, content, ops, publish, webhooks
+from broker.services import EXTENSION, Observers, build_services
+from broker.views import content, ops, profile, publish, webhooks
 from broker.views.auth import auth_blueprint
+from broker.web.bearer import identify
+from broker.web.headers import install_http_policies
+from broker.web.logs import configure_logging
+from broker.web.metrics import Metrics, install_metrics
+from broker.web.openapi import install_openapi
+from broker.web.ratelimits import install_rate_limits
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
@@ -26,13 +33,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     configure_logging(secrets=(settings.client_secret,))
     app = Flask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
-    app.extensions[EXTENSION] = build_services(settings, clock or SystemClock())
+    metrics = Metrics()
+    svc = app.extensions[EXTENSION] = build_services(settings, clock or SystemClock(), Observers(
+        tiktok_call=metrics.tiktok_call, refresh=metrics.count_refresh,
+        webhook=metrics.count_webhook))
+    # Before each request, in this order: CORS, timing, who is calling, rate limits.
     install_http_policies(app, settings)
-    install_metrics(app)  # before the limiter: its 429s are timed and counted too
-    install_rate_limits(app)
+    install_metrics(app, metrics)  # before the limiter: its 429s are timed and counted too
+    app.before_request(identify)  # the caller, resolved once: the limiter and views read it
+    install_rate_limits(app, settings, svc.redis.connection_pool)
     register_error_handlers(app)
     app.register_blueprint(auth_blueprint(settings.callback_path))
-    app.register_blueprint(api.bp)
+    app.register_blueprint(profile.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(publish.bp)

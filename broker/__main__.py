@@ -6,7 +6,9 @@ import argparse
 import secrets
 import sys
 
-from broker.settings import ConfigError, Settings, generate_encryption_key
+from broker.config.environment import ConfigError
+from broker.config.keys import generate_encryption_key
+from broker.config.settings import Settings
 
 
 def check_config() -> int:

@@ -23,12 +23,10 @@ class BrokerError(Exception):
     description = "The request is invalid."
 
     def __init__(self, description: str | None = None, *, code: str | None = None,
-                 status: int | None = None, tiktok_log_id: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 tiktok_log_id: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(description or self.description)
         self.description = description or self.description
         self.code = code or self.code
-        self.status = status or self.status
         self.tiktok_log_id = tiktok_log_id
         self.headers = headers or {}
 
@@ -64,6 +62,18 @@ class Conflict(BrokerError):
     status, code, description = 409, "conflict", "The resource is not in a state for this."
 
 
+class Gone(BrokerError):
+    status, code, description = 410, "gone", "The resource can no longer be used."
+
+
+class PayloadTooLarge(BrokerError):
+    status, code, description = 413, "payload_too_large", "The request body is too large."
+
+
+class UnsupportedMediaType(BrokerError):
+    status, code, description = 415, "unsupported_media_type", "Unsupported media type."
+
+
 class RateLimited(BrokerError):
     status, code, description = 429, "rate_limited", "Too many requests; try again later."
 
@@ -84,6 +94,21 @@ class UpstreamTimeout(BrokerError):
 
 class StoreUnavailable(BrokerError):
     status, code, description = 503, "store_unavailable", "The broker's store is unavailable."
+
+
+class InternalError(BrokerError):
+    """A bug in the broker: answered without a word about what went wrong."""
+
+    status, code, description = 500, "internal_error", "Something went wrong in the broker."
+
+
+class HttpError(BrokerError):
+    """Werkzeug's own refusals (404, 405, ...) in the broker's shape; the status is Werkzeug's."""
+
+    def __init__(self, error: HTTPException) -> None:
+        super().__init__(error.description,
+                         code=(error.name or "error").lower().replace(" ", "_"))
+        self.status = error.code or 500
 
 
 def error_response(error: BrokerError) -> Response:
@@ -114,9 +139,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
-        code = (error.name or "error").lower().replace(" ", "_")
-        response = error_response(BrokerError(error.description, code=code,
-                                              status=error.code or 500))
+        response = error_response(HttpError(error))
         if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         return response
@@ -139,8 +162,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _bug(error: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(BrokerError("Something went wrong in the broker.",
-                                          code="internal_error", status=500))
+        return error_response(InternalError())
 
 
 # Redis refusals that redis-py leaves as a plain ResponseError but that mean "Redis cannot

@@ -18,10 +18,10 @@ import redis
 
 from broker.clock import Clock
 from broker.errors import ReauthRequired, UpstreamUnavailable
-from broker.store import key
+from broker.storage.keyspace import redis_key
+from broker.storage.vault import Vault, VaultError
 from broker.tiktok import TikTokClient, TikTokGrant
 from broker.tiktok.errors import TikTokApiError, TikTokOAuthError
-from broker.vault import Vault, VaultError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,11 +40,11 @@ class GrantStore:
         ttl = max(int(until - self._clock.now()), 1)
         sealed = self._vault.encrypt(json.dumps(dataclasses.asdict(grant)).encode(),
                                      _context(grant.open_id))
-        self._redis.set(key("grant", grant.open_id), sealed, ex=ttl)
+        self._redis.set(redis_key("grant", grant.open_id), sealed, ex=ttl)
 
     def load(self, open_id: str) -> TikTokGrant | None:
         """The stored grant, or None when absent or unreadable (then the user logs in again)."""
-        sealed = self._redis.get(key("grant", open_id))
+        sealed = self._redis.get(redis_key("grant", open_id))
         if sealed is None:
             return None
         try:
@@ -58,7 +58,7 @@ class GrantStore:
         return grant
 
     def delete(self, open_id: str) -> None:
-        self._redis.delete(key("grant", open_id))
+        self._redis.delete(redis_key("grant", open_id))
 
 
 def _context(open_id: str) -> str:
@@ -69,11 +69,12 @@ class GrantKeeper:
     """Hands out usable TikTok access tokens, refreshing them when needed."""
 
     def __init__(self, store: GrantStore, tiktok: TikTokClient, redis_client: redis.Redis,
-                 clock: Clock, on_grant_lost: Callable[[str], None]) -> None:
+                 clock: Clock, on_grant_lost: Callable[[str], None],
+                 on_refresh: Callable[[str], None] = lambda outcome: None) -> None:
         self.store, self._tiktok, self._redis, self._clock = store, tiktok, redis_client, clock
         self._on_grant_lost = on_grant_lost
-        # Told each refresh's outcome (done, waited, failed, reauth); broker.metrics counts them.
-        self.on_refresh: Callable[[str], None] = lambda outcome: None
+        # Told each refresh's outcome (done, waited, failed, reauth); broker.web.metrics counts.
+        self.on_refresh = on_refresh
 
     def current(self, open_id: str) -> TikTokGrant:
         """A grant whose access token is not about to expire."""
@@ -98,7 +99,7 @@ class GrantKeeper:
 
     def refresh(self, open_id: str, *, stale_access_token: str) -> TikTokGrant:
         """Replace the grant whose access token is `stale_access_token`, once, under the lock."""
-        lock = self._redis.lock(key("lock", "refresh", open_id), timeout=LOCK_LEASE,
+        lock = self._redis.lock(redis_key("lock", "refresh", open_id), timeout=LOCK_LEASE,
                                 blocking_timeout=LOCK_LEASE + 5, sleep=0.05)
         if not lock.acquire():
             self.on_refresh("failed")

@@ -9,8 +9,8 @@ import redis
 
 from broker.errors import BadRequest, Forbidden
 from broker.grants import GrantKeeper
-from broker.store import key
-from broker.tiktok import TikTokClient
+from broker.storage.keyspace import redis_key
+from broker.tiktok import TikTokClient, TikTokGrant
 
 # Which scope each user-info field needs (tiktok-api.md §4, after the 2024 scope migration).
 FIELD_SCOPES: dict[str, str] = {
@@ -49,14 +49,21 @@ class ProfileService:
 
     def get(self, open_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
         """The profile with exactly `fields`, from cache when fresh, else from TikTok."""
-        name, field_set = key("profile", open_id), ",".join(sorted(fields))
         if self._ttl:
-            cached = self._redis.hget(name, field_set)
+            cached = self._redis.hget(redis_key("profile", open_id), ",".join(sorted(fields)))
             if cached is not None:
                 profile: dict[str, Any] = json.loads(cached)
                 return profile
         user = self._grants.call(open_id, lambda token: self._tiktok.user_info(token, fields))
-        profile = {f: user.get(f) for f in fields}
+        return self._keep(open_id, {f: user.get(f) for f in fields})
+
+    def prefetch(self, grant: TikTokGrant, fields: tuple[str, ...]) -> dict[str, Any]:
+        """Fetch and cache the profile with a grant just obtained (a login: no need to load it)."""
+        user = self._tiktok.user_info(grant.access_token, fields)
+        return self._keep(grant.open_id, {f: user.get(f) for f in fields})
+
+    def _keep(self, open_id: str, profile: dict[str, Any]) -> dict[str, Any]:
+        name, field_set = redis_key("profile", open_id), ",".join(sorted(profile))
         if self._ttl:
             pipe = self._redis.pipeline()
             pipe.hset(name, field_set, json.dumps(profile))
@@ -66,4 +73,4 @@ class ProfileService:
 
     def forget(self, open_id: str) -> None:
         """Drop the user's cached profiles (logout with revoke, grant removed)."""
-        self._redis.delete(key("profile", open_id))
+        self._redis.delete(redis_key("profile", open_id))

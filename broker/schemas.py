@@ -2,7 +2,7 @@
 `/openapi.json` publishes (built from these same classes, so the document cannot drift).
 
 Request models carry the broker's error codes: a field that fails validation is refused with the
-code of its longest matching path in `error_codes`, else `invalid_request` (see broker.contract).
+code of its longest matching path in `error_codes`, else `invalid_request` (broker.web.contract).
 """
 
 from __future__ import annotations

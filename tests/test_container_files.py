@@ -30,7 +30,7 @@ import pytest
 import requests
 import yaml
 
-from broker.settings import Settings
+from broker.config.settings import Settings
 from sandbox.config import Config as SandboxConfig
 from tests.support.flows import login
 from tests.support.sandbox import ROOT, free_port

@@ -23,7 +23,7 @@ SLOT_WAIT = 0.1  # seconds a request may wait for a free TikTok call slot before
 
 @dataclass
 class CallNote:
-    """What an observer (broker.metrics) learns of one call beyond the exception it raised."""
+    """What an observer (broker.web.metrics) learns of one call beyond the exception it raised."""
 
     outcome: str | None = None  # None: "ok", or judged from the exception
     bytes_sent: int = 0
@@ -39,7 +39,8 @@ class TikTokClient:
 
     def __init__(self, *, client_key: str, client_secret: str, redirect_uri: str, auth_url: str,
                  api_url: str, scopes: tuple[str, ...], pkce: bool, timeout: float,
-                 clock: Clock, max_concurrency: int = 6) -> None:
+                 clock: Clock, max_concurrency: int = 6,
+                 observe: Callable[[str], AbstractContextManager[CallNote]] = unobserved) -> None:
         self.client_key, self._client_secret = client_key, client_secret
         self.redirect_uri, self.auth_url, self.api_url = redirect_uri, auth_url, api_url
         self.scopes, self.pkce, self._clock = scopes, pkce, clock
@@ -52,7 +53,7 @@ class TikTokClient:
         # it, so the rest keep serving other routes (health, refresh, cached profiles).
         self._slots = threading.BoundedSemaphore(max_concurrency)
         # Wraps every call by endpoint name (token, user_info, video_init, upload_chunk, ...).
-        self.observe: Callable[[str], AbstractContextManager[CallNote]] = unobserved
+        self.observe = observe
 
     # --- Login Kit -------------------------------------------------------------------------
 

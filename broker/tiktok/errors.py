@@ -36,7 +36,8 @@ class TikTokApiError(BrokerError):
     def __init__(self, tiktok_code: str, http_status: int, log_id: str | None) -> None:
         status, code, description = API_ERRORS.get(
             tiktok_code, (502, "tiktok_error", f"TikTok refused the request ({tiktok_code})."))
-        super().__init__(description, code=code, status=status, tiktok_log_id=log_id)
+        super().__init__(description, code=code, tiktok_log_id=log_id)
+        self.status = status  # TikTok's code decides it, through API_ERRORS
         self.tiktok_code = tiktok_code
         self.http_status = http_status
 

@@ -14,16 +14,15 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from tests.support.broker import Broker, start_broker
+from tests.support.broker import start_broker
 from tests.support.sandbox import ROOT, Sandbox, free_port, start_sandbox
-from tests.support.spa import SpaServer, build_and_serve
+from tests.support.spa import Stack, build_and_serve
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,19 +49,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-@dataclass
-class Stack:
-    """The three servers of one wiring."""
-
-    sandbox: Sandbox
-    broker: Broker
-    spa: SpaServer
-
-    @property
-    def broker_url(self) -> str:
-        return f"http://localhost:{self.broker.url.rsplit(':', 1)[1]}"
 
 
 def _start_stack(sandbox: Sandbox, redis_url: str, **broker_env: str) -> tuple[Stack, Path]:

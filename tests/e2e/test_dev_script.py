@@ -16,7 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import consent
+from tests.support.browser import consent
 from tests.support.sandbox import ROOT, free_port
 
 

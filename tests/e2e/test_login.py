@@ -9,7 +9,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import JWT_TTL, Stack
-from tests.e2e.helpers import assert_token_nowhere_in_page, bearer_tokens, consent, login
+from tests.support.browser import assert_token_nowhere_in_page, bearer_tokens, consent, login
 
 
 def test_login_shows_profile_and_keeps_the_jwt_out_of_the_url(page: Any, stack: Stack) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Stack
-from tests.e2e.helpers import login
+from tests.support.browser import login
+from tests.support.spa import Stack
 
 POST_TIMEOUT_MS = 60_000
 

@@ -7,17 +7,15 @@ import time
 
 import requests
 
-from tests.integration import test_posting_support as support
-from tests.integration.test_posting_support import (
+from tests.support import posting as support
+from tests.support.broker import CLIENT_KEY
+from tests.support.flows import login, refresh
+from tests.support.posting import (
     MEDIA,
     bearer,
     signed_webhook,
     wait_for,
 )
-from tests.support.broker import CLIENT_KEY
-from tests.support.flows import login, refresh
-
-roomy_sandbox = support.roomy_sandbox  # the fixture, shared
 
 
 def start_pull(url, headers):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+from tests.support.env import valid_env
 from tests.support.processes import ServerProcess, free_port, spawn, wait_healthy
 from tests.support.sandbox import ROOT
 
-# Fixed test secrets (never used outside tests).
-TEST_ENCRYPTION_KEY = "xh2U0AbvJNNFsKXMoNkq0ZtIRyWV9ROV-hIH7xcOmWQ="
-TEST_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
 CLIENT_KEY = "sbawdevclientkey"
 CLIENT_SECRET = "sandbox-dev-client-secret"
 SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
@@ -19,7 +17,7 @@ SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload
 def broker_env(*, sandbox_url: str, redis_url: str, port: int,
                env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a broker wired to this sandbox and Redis on 127.0.0.1:`port`."""
-    base = {
+    return valid_env(**{
         "BROKER_ENV": "development",
         "TIKTOK_CLIENT_KEY": CLIENT_KEY,
         "TIKTOK_CLIENT_SECRET": CLIENT_SECRET,
@@ -30,11 +28,9 @@ def broker_env(*, sandbox_url: str, redis_url: str, port: int,
         "TIKTOK_TIMEOUT": "3",
         "REDIS_URL": redis_url,
         "SPA_URL": "http://127.0.0.1:5173/",
-        "JWT_SIGNING_KEY": TEST_JWT_SECRET,
-        "TOKEN_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
         "JWT_ISSUER": "http://broker.test",
-    }
-    return {**base, **(env or {})}
+        **(env or {}),
+    })
 
 
 class Broker(ServerProcess):

@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.broker import Broker
 from tests.support.processes import ServerProcess, free_port, spawn, wait_healthy
-from tests.support.sandbox import ROOT
+from tests.support.sandbox import ROOT, Sandbox
 
 SPA_DIR = ROOT / "spa"
 VITE = SPA_DIR / "node_modules" / ".bin" / "vite"
@@ -60,3 +62,16 @@ def build_and_serve(broker_url: str, port: int | None = None) -> tuple[SpaServer
     dist = Path(tempfile.mkdtemp(prefix="spa-dist-"))
     build_spa(broker_url, dist)
     return serve_spa(dist, port), dist
+
+
+@dataclass
+class Stack:
+    """The three servers of one wiring."""
+
+    sandbox: Sandbox
+    broker: Broker
+    spa: SpaServer
+
+    @property
+    def broker_url(self) -> str:
+        return f"http://localhost:{self.broker.url.rsplit(':', 1)[1]}"

@@ -7,16 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from broker.settings import Settings
+from broker.config.settings import Settings
+from tests.support.env import valid_env
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD = {
-    "TIKTOK_CLIENT_KEY": "awkey123",
-    "TIKTOK_CLIENT_SECRET": "client-secret-that-stays-hidden-77",
-    "TIKTOK_REDIRECT_URI": "https://broker.example.com/auth/callback",
-    "JWT_SIGNING_KEY": "Zq8-vL2xN5pR7tK0mW3yB6cE9gH1jA4dF_sU",
-    "TOKEN_ENCRYPTION_KEYS": "xh2U0AbvJNNFsKXMoNkq0ZtIRyWV9ROV-hIH7xcOmWQ=",
-}
+GOOD = valid_env()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
