@@ -242,15 +242,25 @@ export function createBrokerClient(options = {}) {
     }
   }
 
-  // A 401 means the JWT was refused, except when TikTok refused a scope (the session is fine).
-  async function tokenRefused(response) {
-    if (response.status !== 401) return false;
-    try {
-      const body = await response.clone().json();
-      return body?.error !== 'scope_not_authorized';
-    } catch {
-      return true;
-    }
+  /**
+   * The one renewal path of every call to the broker. `send(sent)` makes one request with the
+   * token `sent` (or none) and resolves to something with a `status`. Renews first when the JWT
+   * is about to expire. A 401 means the JWT was refused: renew once (unless another call renewed
+   * it meanwhile), then send once more if the body can be replayed; a 401 to that fresh token
+   * ends the session. Resolves the last answer, whatever its status.
+   */
+  async function withRenewal(send, { replayable }) {
+    await ensureFresh();
+    let sent = token;
+    let answer = await send(sent);
+    if (!sent || answer.status !== 401) return answer;
+    // Another call may have renewed the token meanwhile; only refresh if ours is current.
+    const renewed = token !== sent || (await refresh().catch(() => false));
+    if (!renewed || !token || !replayable) return answer;
+    sent = token;
+    answer = await send(sent);
+    if (token === sent && answer.status === 401) clearToken('session-ended');
+    return answer;
   }
 
   /**
@@ -258,25 +268,12 @@ export function createBrokerClient(options = {}) {
    * to expire, and once more after a 401 (then retries the request once). Returns the Response.
    */
   async function authFetch(path, init = {}) {
-    await ensureFresh();
-    const send = () => {
+    const send = (sent) => {
       const headers = new Headers(init.headers || {});
-      const sent = token;
       if (sent) headers.set('Authorization', `Bearer ${sent.value}`);
-      return [sent, doFetch(url(path), { ...init, headers })];
+      return doFetch(url(path), { ...init, headers });
     };
-    let [sent, pending] = send();
-    let response = await pending;
-    if (sent && (await tokenRefused(response))) {
-      // Another call may have renewed the token meanwhile; only refresh if ours is current.
-      const renewed = token !== sent || (await refresh().catch(() => false));
-      if (renewed && token && REPLAYABLE(init.body)) {
-        [sent, pending] = send();
-        response = await pending;
-        if (token === sent && (await tokenRefused(response))) clearToken('session-ended');
-      }
-    }
-    return response;
+    return withRenewal(send, { replayable: REPLAYABLE(init.body) });
   }
 
   /** authFetch + JSON: sends `json` as the body when given; resolves the parsed body or throws BrokerError. */
@@ -297,12 +294,12 @@ export function createBrokerClient(options = {}) {
    * Send a body (e.g. a File) with XMLHttpRequest so progress can be shown. onProgress gets
    * (loadedBytes, totalBytes). Resolves {status, body}; rejects BrokerError for non-2xx.
    */
-  function upload(path, body, { method = 'PUT', contentType, onProgress, signal } = {}) {
-    const sendOnce = () =>
+  async function upload(path, body, { method = 'PUT', contentType, onProgress, signal } = {}) {
+    const send = (sent) =>
       new Promise((resolve, reject) => {
         const xhr = new XHR();
         xhr.open(method, url(path));
-        if (token) xhr.setRequestHeader('Authorization', `Bearer ${token.value}`);
+        if (sent) xhr.setRequestHeader('Authorization', `Bearer ${sent.value}`);
         if (contentType) xhr.setRequestHeader('Content-Type', contentType);
         xhr.setRequestHeader('Accept', 'application/json');
         if (onProgress && xhr.upload) {
@@ -322,17 +319,9 @@ export function createBrokerClient(options = {}) {
         if (signal) signal.addEventListener('abort', () => xhr.abort(), { once: true });
         xhr.send(body);
       });
-    return (async () => {
-      await ensureFresh();
-      const sent = token;
-      let result = await sendOnce();
-      if (result.status === 401 && sent && result.body?.error !== 'scope_not_authorized') {
-        const renewed = token !== sent || (await refresh().catch(() => false));
-        if (renewed && token) result = await sendOnce();
-      }
-      if (result.status < 200 || result.status >= 300) throw errorFrom(result.status, result.body);
-      return result;
-    })();
+    const result = await withRenewal(send, { replayable: REPLAYABLE(body) });
+    if (result.status < 200 || result.status >= 300) throw errorFrom(result.status, result.body);
+    return result;
   }
 
   /** End the session at the broker (revoke: also revoke the TikTok grant) and forget the JWT. */

@@ -1,5 +1,6 @@
 // Rules of TikTok's Content Sharing Guidelines (tiktok-api.md §5.10) as plain functions, so the
 // Post page stays declarative and the rules are unit-tested (tests/posting.test.js).
+import { ERROR_MESSAGES } from './errorCodes.js';
 
 export const PRIVACY_LABELS = {
   PUBLIC_TO_EVERYONE: 'Everyone',
@@ -8,7 +9,7 @@ export const PRIVACY_LABELS = {
   SELF_ONLY: 'Only me',
 };
 
-export const BRANDED_NOT_PRIVATE = 'Branded content visibility cannot be set to private.';
+export const BRANDED_NOT_PRIVATE = ERROR_MESSAGES.branded_content_private;
 export const UNAUDITED_EXPLANATION =
   'This app has not passed TikTok’s Content Posting audit yet. Until it does, TikTok only accepts ' +
   'private posts from it, so “Only me” is the only visibility on offer.';
@@ -26,42 +27,6 @@ export const TRY_LATER_CODES = [
   'creator_cannot_post',
 ];
 
-const MESSAGES = {
-  spam_risk_too_many_posts:
-    'You have reached TikTok’s daily limit of posts for this account. Please try again later.',
-  spam_risk_user_banned_from_posting:
-    'TikTok does not allow this account to post right now. Please try again later.',
-  reached_active_user_cap:
-    'This app has reached TikTok’s daily limit of creators who can post through it. Please try again later.',
-  spam_risk_too_many_pending_share:
-    'You already have 5 drafts waiting in your TikTok inbox today. Finish or delete some in the TikTok app, then try again later.',
-  unaudited_client_can_only_post_to_private_accounts:
-    'This app has not passed TikTok’s audit, so it can only post for private accounts, visible to “Only me”. ' +
-    'Make your TikTok account private, or ask the app owner to complete the audit.',
-  creator_cannot_post: 'TikTok says this account cannot post right now. Please try again later.',
-  unaudited_app_self_only:
-    'This app has not passed TikTok’s audit, so its posts can only be visible to “Only me”.',
-  privacy_level_required: 'Choose who can see this video.',
-  branded_content_private: 'Branded content visibility cannot be set to private.',
-  scope_not_granted:
-    'You did not allow this app to post for you. Log out, log in again and tick the posting permissions.',
-  tiktok_rate_limited: 'Too many requests to TikTok in a short time. Wait a minute and try again.',
-  title_too_long: 'The title is too long for TikTok.',
-  video_too_large: 'TikTok accepts videos of at most 4 GB.',
-  upload_url_expired: 'The upload took too long and TikTok’s upload link expired. Start the post again.',
-  privacy_level_option_mismatch:
-    'TikTok does not offer the visibility you chose for this account any more. Reload the page and choose again.',
-  url_ownership_unverified: 'The video’s address is not on a domain verified with TikTok.',
-  scope_not_authorized:
-    'You did not allow this app to post for you. Log out, log in again and tick the posting permissions.',
-  rate_limit_exceeded: 'Too many requests to TikTok in a short time. Wait a minute and try again.',
-  invalid_param: 'TikTok refused the post’s details. Check the title and the video, then try again.',
-  invalid_params: 'TikTok refused the post’s details. Check the title and the video, then try again.',
-  invalid_request: 'The request was refused. Check the form and try again.',
-  invalid_token: 'Your session has ended. Please log in again.',
-  network_error: 'The broker could not be reached. Check your connection and try again.',
-};
-
 const FAIL_REASONS = {
   file_format_check_failed: 'TikTok could not read the file. Use an MP4 (H.264), WebM or MOV video.',
   duration_check_failed: 'The video is longer than TikTok allows for this account.',
@@ -72,18 +37,11 @@ const FAIL_REASONS = {
   photo_pull_failed: 'TikTok could not download the photos.',
   publish_cancelled: 'The post was cancelled.',
   auth_removed: 'You disconnected this app from TikTok, so the post was stopped.',
-  spam_risk_too_many_posts: MESSAGES.spam_risk_too_many_posts,
-  spam_risk_user_banned_from_posting: MESSAGES.spam_risk_user_banned_from_posting,
+  spam_risk_too_many_posts: ERROR_MESSAGES.spam_risk_too_many_posts,
+  spam_risk_user_banned_from_posting: ERROR_MESSAGES.spam_risk_user_banned_from_posting,
   spam_risk_text: 'TikTok flagged the title as spam. Change it and try again.',
   spam_risk: 'TikTok flagged the post as a spam risk.',
 };
-
-/** A sentence for a broker/TikTok error code, falling back to the broker's own description. */
-export function errorMessage(code, description) {
-  if (MESSAGES[code]) return MESSAGES[code];
-  if (description) return description;
-  return code ? `Something went wrong (${code}).` : 'Something went wrong.';
-}
 
 export function failReasonMessage(reason) {
   return FAIL_REASONS[reason] || (reason ? `TikTok could not publish the video (${reason}).` : 'TikTok could not publish the video.');
@@ -100,7 +58,7 @@ export const STATUS_TEXT = {
 /** Why the creator cannot post now (creator_info says so), or null. */
 export function creatorBlock(info) {
   if (info && info.creator_can_post === false) {
-    return 'TikTok says this account cannot post right now. Please try again later.';
+    return ERROR_MESSAGES.creator_cannot_post;
   }
   return null;
 }
@@ -149,7 +107,7 @@ export function publishBlockers({ mode, form, video, info, infoError, busy }) {
   if (!video) out.push('Choose a video.');
   else if (video.error) out.push(video.error);
   if (mode === 'direct') {
-    if (!form.privacy) out.push('Choose who can see this video.');
+    if (!form.privacy) out.push(ERROR_MESSAGES.privacy_level_required);
     if (form.commercial && !form.yourBrand && !form.brandedContent) {
       out.push('You need to indicate if your content promotes yourself, a third party, or both.');
     }
@@ -163,7 +121,7 @@ export function publishBlockers({ mode, form, video, info, infoError, busy }) {
 export function checkVideo({ type, size, duration }, info) {
   if (type && !VIDEO_TYPES.includes(type)) return 'Choose an MP4, WebM or MOV video.';
   if (size === 0) return 'The file is empty.';
-  if (size > MAX_VIDEO_BYTES) return 'TikTok accepts videos of at most 4 GB.';
+  if (size > MAX_VIDEO_BYTES) return ERROR_MESSAGES.video_too_large;
   if (duration == null || !Number.isFinite(duration)) return 'The video’s length could not be read.';
   const max = info?.max_video_post_duration_sec;
   if (Number.isFinite(max) && duration > max) {
@@ -176,6 +134,13 @@ export function formatDuration(seconds) {
   const s = Math.round(seconds);
   const m = Math.floor(s / 60);
   return m ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+}
+
+/** The body of POST /api/videos: a direct post with its `post_info`, or a draft for the inbox. */
+export function videoRequest(mode, form, videoSize) {
+  return mode === 'direct'
+    ? { mode: 'direct', post_info: buildPostInfo(form), video_size: videoSize }
+    : { mode: 'draft', post_info: {}, video_size: videoSize };
 }
 
 /** The `post_info` sent to POST /api/videos for a direct post. */

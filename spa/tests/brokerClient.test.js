@@ -32,13 +32,41 @@ function setup({ hash = '', routes = {} } = {}) {
     calls.push({ path, method: init.method || 'GET', auth, credentials: init.credentials, body: init.body });
     const handler = routes[path];
     if (!handler) return new Response('{"error":"not_found"}', { status: 404 });
-    const [status, body] = handler({ auth, init, calls });
+    const [status, body] = await handler({ auth, init, calls });
     return new Response(body == null ? null : JSON.stringify(body), { status });
   };
+  // XMLHttpRequest for upload(): the same routes; reports the whole body as sent, then loads.
+  class XMLHttpRequest {
+    constructor() {
+      this.headers = {};
+      this.upload = {};
+    }
+    open(method, u) {
+      this.method = method;
+      this.url = u;
+    }
+    setRequestHeader(name, value) {
+      this.headers[name] = value;
+    }
+    send(body) {
+      const path = this.url.replace(BROKER, '');
+      const auth = this.headers.Authorization ?? null;
+      calls.push({ path, method: this.method, auth, body, contentType: this.headers['Content-Type'] });
+      const handler = routes[path];
+      const [status, answer] = handler ? handler({ auth, init: { body }, calls }) : [404, { error: 'not_found' }];
+      Promise.resolve().then(() => {
+        this.upload.onprogress?.({ loaded: 3, total: 3, lengthComputable: true });
+        this.status = status;
+        this.responseText = answer == null ? '' : JSON.stringify(answer);
+        this.onload();
+      });
+    }
+  }
   const client = createBrokerClient({
     brokerUrl: `${BROKER}/`,
     window: win,
     fetch,
+    XMLHttpRequest,
     now: () => clock.t,
     setTimeout: (fn, ms) => {
       const id = clock.timers.length + 1;
@@ -244,16 +272,87 @@ describe('fetch wrapper', () => {
     expect(calls.map((c) => c.path)).toEqual(['/api/me', '/auth/refresh']);
   });
 
-  it('does not treat a missing TikTok scope as a dead session', async () => {
+  it('treats every 401 as a refused JWT, whatever its error code', async () => {
+    // The broker answers a missing TikTok scope with 403 scope_not_granted, never with a 401.
     const { client, calls } = setup({
       hash: '#access_token=tok&expires_in=900',
-      routes: { '/api/creator-info': () => [401, { error: 'scope_not_authorized' }] },
+      routes: {
+        '/auth/refresh': () => [200, { access_token: 'fresh', expires_in: 900 }],
+        '/api/creator-info': ({ auth }) =>
+          auth === 'Bearer fresh' ? [200, { creator_nickname: 'A' }] : [401, { error: 'scope_not_authorized' }],
+      },
     });
     await client.handleRedirect();
-    const err = await client.fetchJson('/api/creator-info').catch((e) => e);
-    expect(err.error).toBe('scope_not_authorized');
+    expect(await client.fetchJson('/api/creator-info')).toEqual({ creator_nickname: 'A' });
+    expect(calls.map((c) => [c.path, c.auth])).toEqual([
+      ['/api/creator-info', 'Bearer tok'],
+      ['/auth/refresh', null],
+      ['/api/creator-info', 'Bearer fresh'],
+    ]);
+  });
+
+  it('gives back a 401 to the renewed token without looping, and ends the session', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, tokenBody()],
+        '/api/me': () => [401, { error: 'invalid_token', error_description: 'Refused' }],
+      },
+    });
+    await client.handleRedirect();
+    const reasons = [];
+    client.onChange((_s, reason) => reasons.push(reason));
+    const response = await client.fetch('/api/me');
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'Refused' });
+    expect(calls.map((c) => c.path)).toEqual(['/api/me', '/auth/refresh', '/api/me']);
+    expect(reasons).toEqual(['refresh', 'session-ended']);
+    expect(client.getState().authenticated).toBe(false);
+  });
+
+  it('renews after a 401 but does not resend a body that cannot be replayed', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/auth/refresh': () => [200, tokenBody()], '/api/videos': () => [401, { error: 'invalid_token' }] },
+    });
+    await client.handleRedirect();
+    const body = new ReadableStream({ start: (c) => c.close() });
+    const response = await client.fetch('/api/videos', { method: 'POST', body, duplex: 'half' });
+    expect(response.status).toBe(401);
+    expect(calls.map((c) => c.path)).toEqual(['/api/videos', '/auth/refresh']);
     expect(client.getState().authenticated).toBe(true);
-    expect(calls).toHaveLength(1);
+  });
+
+  it('resends without a refresh of its own when another call renewed the token meanwhile', async () => {
+    let client;
+    let answered = 0;
+    ({ client } = setup({
+      hash: '#access_token=old&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, { access_token: 'fresh', expires_in: 900 }],
+        '/api/me': async ({ auth, calls }) => {
+          answered += 1;
+          if (auth === 'Bearer fresh') return [200, { calls: calls.map((c) => [c.path, c.auth]) }];
+          await client.refresh(); // another call renews before this 401 arrives
+          return [401, { error: 'invalid_token' }];
+        },
+      },
+    }));
+    await client.handleRedirect();
+    const body = await client.fetchJson('/api/me');
+    expect(answered).toBe(2);
+    expect(body.calls).toEqual([
+      ['/api/me', 'Bearer old'],
+      ['/auth/refresh', null],
+      ['/api/me', 'Bearer fresh'],
+    ]);
+  });
+
+  it('without a token, gives a 401 back as it is', async () => {
+    const { client, calls } = setup({ routes: { '/api/me': () => [401, { error: 'unauthenticated' }] } });
+    const err = await client.fetchJson('/api/me').catch((e) => e);
+    expect(err).toMatchObject({ status: 401, error: 'unauthenticated' });
+    expect(calls.map((c) => [c.path, c.auth])).toEqual([['/api/me', null]]);
   });
 
   it('throws BrokerError with the broker’s error fields', async () => {
@@ -264,6 +363,77 @@ describe('fetch wrapper', () => {
     await client.handleRedirect();
     const err = await client.fetchJson('/api/videos', { method: 'POST', json: {} }).catch((e) => e);
     expect(err).toMatchObject({ status: 403, error: 'privacy_level_option_mismatch', description: 'no' });
+  });
+});
+
+describe('upload', () => {
+  it('sends the bearer and reports progress', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/api/uploads/p1': () => [201, { status: 'PROCESSING_UPLOAD' }] },
+    });
+    await client.handleRedirect();
+    const seen = [];
+    const result = await client.upload('/api/uploads/p1', 'abc', {
+      contentType: 'video/mp4',
+      onProgress: (loaded, total) => seen.push([loaded, total]),
+    });
+    expect(result).toEqual({ status: 201, body: { status: 'PROCESSING_UPLOAD' } });
+    expect(calls).toMatchObject([{ path: '/api/uploads/p1', method: 'PUT', auth: 'Bearer tok', contentType: 'video/mp4' }]);
+    expect(seen).toEqual([[3, 3]]);
+  });
+
+  it('takes the same renewal path: after a 401, renews once and resends once', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=revoked&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, { access_token: 'fresh', expires_in: 900 }],
+        '/api/uploads/p1': ({ auth }) =>
+          auth === 'Bearer fresh' ? [201, { status: 'PROCESSING_UPLOAD' }] : [401, { error: 'invalid_token' }],
+      },
+    });
+    await client.handleRedirect();
+    const result = await client.upload('/api/uploads/p1', 'abc');
+    expect(result.status).toBe(201);
+    expect(calls.map((c) => [c.path, c.auth, c.body ?? null])).toEqual([
+      ['/api/uploads/p1', 'Bearer revoked', 'abc'],
+      ['/auth/refresh', null, null],
+      ['/api/uploads/p1', 'Bearer fresh', 'abc'],
+    ]);
+  });
+
+  it('throws the 401 that answers the renewed token, and ends the session', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, tokenBody()],
+        '/api/uploads/p1': () => [401, { error: 'invalid_token', error_description: 'Refused' }],
+      },
+    });
+    await client.handleRedirect();
+    const err = await client.upload('/api/uploads/p1', 'abc').catch((e) => e);
+    expect(err).toBeInstanceOf(BrokerError);
+    expect(err).toMatchObject({ status: 401, error: 'invalid_token', description: 'Refused' });
+    expect(calls.map((c) => c.path)).toEqual(['/api/uploads/p1', '/auth/refresh', '/api/uploads/p1']);
+    expect(client.getState().authenticated).toBe(false);
+  });
+
+  it('renews first when the token is past its renewal time', async () => {
+    const { client, calls, clock } = setup({
+      hash: '#access_token=old&expires_in=900',
+      routes: {
+        '/auth/refresh': () => [200, { access_token: 'fresh', expires_in: 900 }],
+        '/api/uploads/p1': () => [201, null],
+      },
+    });
+    await client.handleRedirect();
+    clock.timers.forEach((t) => (t.done = true));
+    clock.t += 850_000;
+    await client.upload('/api/uploads/p1', 'abc');
+    expect(calls.map((c) => [c.path, c.auth])).toEqual([
+      ['/auth/refresh', null],
+      ['/api/uploads/p1', 'Bearer fresh'],
+    ]);
   });
 });
 

@@ -5,9 +5,9 @@ import {
   checkVideo,
   commercialLabel,
   creatorBlock,
-  errorMessage,
   privacyChoices,
   publishBlockers,
+  videoRequest,
 } from '../src/posting.js';
 
 const PUBLIC = ['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'SELF_ONLY'];
@@ -72,9 +72,12 @@ describe('post_info and labels', () => {
     expect(commercialLabel(form({ commercial: true, yourBrand: true, brandedContent: true }))).toBe('Paid partnership');
     expect(commercialLabel(form({ yourBrand: true }))).toBeNull();
   });
-  it('explains refusals', () => {
-    expect(errorMessage('unaudited_client_can_only_post_to_private_accounts')).toMatch(/private/);
-    expect(errorMessage('weird', 'Broker said so')).toBe('Broker said so');
+  it('builds a direct post with its post_info, a draft without one', () => {
+    const f = form({ title: 'hi', privacy: 'SELF_ONLY' });
+    expect(videoRequest('direct', f, 42)).toEqual({ mode: 'direct', post_info: buildPostInfo(f), video_size: 42 });
+    expect(videoRequest('draft', f, 42)).toEqual({ mode: 'draft', post_info: {}, video_size: 42 });
+  });
+  it('explains why a creator cannot post', () => {
     expect(creatorBlock({ creator_can_post: false })).toMatch(/try again later/);
     expect(creatorBlock({})).toBeNull();
   });
