@@ -1,0 +1,98 @@
+"""Events to the app's backend: Standard Webhooks signatures, delivered by the worker, at least
+once, redelivered with the same webhook-id after the receiver was down."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from tests.support.posting import MEDIA, bearer, signed_webhook, wait_for
+from tests.support.processes import free_port
+
+SECRET = "whsec_" + base64.b64encode(b"app-webhook-test-secret-32-bytes").decode()
+
+
+class Receiver:
+    """The app's backend: verifies each delivery with the standardwebhooks package."""
+
+    def __init__(self, port: int) -> None:
+        self.received: list[dict[str, Any]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k: v for k, v in self.headers.items()}
+                try:
+                    payload = Webhook(SECRET).verify(body, headers)
+                    valid = True
+                except Exception:
+                    payload, valid = json.loads(body), False
+                owner.received.append({"id": headers.get("webhook-id"), "valid": valid,
+                                       "payload": payload})
+                self.send_response(204 if valid else 400)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_events_are_signed_and_redelivered_after_the_receiver_was_down(posting_stack, sandbox):
+    port = free_port()
+    broker, _ = posting_stack(APP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hooks",
+                              APP_WEBHOOK_SECRET=SECRET)
+    # The receiver is down: the removal is acknowledged to TikTok at once all the same.
+    bearer(broker.url)  # bob connected
+    started = time.monotonic()
+    answer, _ = signed_webhook(broker.url, "authorization.removed", {"reason": 1}, "-000bob")
+    assert answer.status_code == 200 and time.monotonic() - started < 2
+    time.sleep(2)  # the first delivery attempt fails (nothing listens)
+    receiver = Receiver(port)
+    try:
+        removed = wait_for(lambda: receiver.received, timeout=30)[0]
+        assert removed["valid"] and removed["payload"]["type"] == "account.removed"
+        assert removed["payload"]["data"] == {"account_id": "-000bob", "reason": 1}
+        # A post that fails tells the app too, with TikTok's reason and a hint.
+        auth = bearer(broker.url)
+        sandbox.fault("creator_info", "error_200", error="spam_risk_user_banned_from_posting")
+        requests.post(f"{broker.url}/api/posts", headers=auth, timeout=10, json={
+            "kind": "video", "mode": "direct", "video_url": MEDIA + "v.mp4",
+            "post_info": {"privacy_level": "SELF_ONLY"}})
+        failed = wait_for(lambda: [r for r in receiver.received
+                                   if r["payload"]["type"] == "post.failed"], timeout=30)[0]
+        assert failed["valid"]
+        assert failed["payload"]["data"]["fail_reason"] == "spam_risk_user_banned_from_posting"
+        assert failed["payload"]["data"]["hint"] and failed["payload"]["data"]["post_id"]
+        ids = [r["id"] for r in receiver.received]
+        assert len(ids) == len(set(ids))  # each event once the receiver took it
+    finally:
+        receiver.stop()
+
+
+def test_send_test_event_command(posting_stack, sandbox):
+    port = free_port()
+    _, workers = posting_stack(APP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hooks",
+                               APP_WEBHOOK_SECRET=SECRET)
+    receiver = Receiver(port)
+    try:
+        sent = subprocess.run([sys.executable, "-m", "broker", "send-test-event"],
+                              env=workers[0].env, capture_output=True, timeout=30, text=True)
+        assert sent.returncode == 0, sent.stderr
+        assert receiver.received[0]["valid"] and receiver.received[0]["payload"]["type"] == "test"
+    finally:
+        receiver.stop()
