@@ -1,4 +1,5 @@
 """Gunicorn settings for an I/O-bound service: a few processes, threads for waiting on TikTok."""
+# The worker class and the access logger are set at the end of this file (broker.web.server).
 
 import multiprocessing
 import os
@@ -7,7 +8,6 @@ import tempfile
 
 bind = os.environ.get("BROKER_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8)))
-worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Build the app once in the master: the configuration is validated before any worker starts,
 # and a bad one stops gunicorn with the full list of problems instead of a crash loop.
@@ -40,6 +40,21 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         tempfile.mkdtemp(prefix="tiktok-broker-metrics-", dir=worker_tmp_dir)
 
 
+def when_ready(server):
+    """With METRICS_BIND (host:port), serve /metrics there, from the master, and not on the
+    public listener: every worker's samples, as the app's own /metrics would."""
+    bind = os.environ.get("METRICS_BIND", "").strip()
+    if not bind:
+        return
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    host, _, port = bind.rpartition(":")
+    start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    server.log.info("metrics served at http://%s/metrics", bind)
+
+
 def child_exit(server, worker):
     """A worker is gone: its live gauges no longer count (its counters still do)."""
     from prometheus_client import multiprocess
@@ -51,3 +66,13 @@ def on_exit(server):
     own = os.environ.get("_BROKER_OWN_METRICS_DIR")
     if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shutil.rmtree(own, ignore_errors=True)
+
+
+# Imported last: prometheus_client (imported with the broker) must see the directory above.
+from broker.web.server import EscapingLogger, PatientSocket, PatientThreadWorker  # noqa: E402
+
+# gthread, with a timeout on every read and write of a client socket (slow clients).
+worker_class = PatientThreadWorker
+PatientSocket.timeout_seconds = float(os.environ.get("CLIENT_READ_TIMEOUT", "10"))
+# Control characters in logged request fields are escaped (no forged log lines).
+logger_class = EscapingLogger

@@ -50,6 +50,14 @@ class ReauthRequired(BrokerError):
     description = "TikTok no longer accepts this login; sign in with TikTok again."
 
 
+class KeysChanged(ReauthRequired):
+    """What the broker holds for the user was sealed with a key it no longer has: its keys
+    changed (a restart without TOKEN_ENCRYPTION_KEYS, or a key retired too soon), not TikTok."""
+
+    description = ("The broker's encryption keys changed since you signed in, so it can no longer "
+                   "read your TikTok login; sign in with TikTok again.")
+
+
 class Forbidden(BrokerError):
     status, code, description = 403, "forbidden", "This request is not allowed."
 

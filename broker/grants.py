@@ -17,7 +17,7 @@ from typing import TypeVar
 import redis
 
 from broker.clock import Clock
-from broker.errors import ReauthRequired, UpstreamUnavailable
+from broker.errors import KeysChanged, ReauthRequired, UpstreamUnavailable
 from broker.storage.keyspace import redis_key
 from broker.storage.vault import Vault, VaultError
 from broker.tiktok import TikTokClient, TikTokGrant
@@ -44,14 +44,23 @@ class GrantStore:
 
     def load(self, open_id: str) -> TikTokGrant | None:
         """The stored grant, or None when absent or unreadable (then the user logs in again)."""
+        try:
+            return self.open(open_id)
+        except KeysChanged:
+            return None
+
+    def open(self, open_id: str) -> TikTokGrant | None:
+        """The stored grant, or None when absent; KeysChanged (after dropping it) when the
+        broker's encryption keys can no longer read it."""
         sealed = self._redis.get(redis_key("grant", open_id))
         if sealed is None:
             return None
         try:
             fields = json.loads(self._vault.decrypt(str(sealed), _context(open_id)))
         except VaultError as exc:
-            log.warning("stored grant unreadable, dropping it: %s", exc)
-            return None
+            log.warning("stored grant unreadable with the configured keys, dropping it: %s", exc)
+            self.delete(open_id)
+            raise KeysChanged() from exc
         grant = TikTokGrant(**{**fields, "scopes": tuple(fields.get("scopes", ()))})
         if not self._vault.is_current(str(sealed)):
             self.save(grant)  # key rotation: re-seal with the current key
@@ -78,7 +87,11 @@ class GrantKeeper:
 
     def current(self, open_id: str) -> TikTokGrant:
         """A grant whose access token is not about to expire."""
-        grant = self.store.load(open_id)
+        try:
+            grant = self.store.open(open_id)
+        except KeysChanged:
+            self._on_grant_lost(open_id)
+            raise
         if grant is None:
             self._on_grant_lost(open_id)
             raise ReauthRequired()

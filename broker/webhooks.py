@@ -39,11 +39,17 @@ class WebhookReceiver:
     def __init__(self, *, client_key: str, client_secret: str, tolerance: int,
                  redis_client: redis.Redis, clock: Clock, records: PublishStore,
                  grants: GrantStore, forget_user: Callable[[str], None],
-                 on_delivery: Callable[[str, str], None] = lambda event, result: None) -> None:
+                 end_sessions_before: Callable[[str, float], None],
+                 on_delivery: Callable[[str, str], None] = lambda event, result: None,
+                 on_publish: Callable[[str, dict[str, Any]], object] = lambda p, c: None,
+                 on_removed: Callable[[str, Any], object] = lambda o, r: None) -> None:
         self._client_key, self._client_secret = client_key, client_secret
         self._tolerance, self._redis, self._clock = tolerance, redis_client, clock
         self._records, self._grants, self._forget_user = records, grants, forget_user
+        self._end_sessions_before = end_sessions_before
         self._on_delivery = on_delivery  # (event, result), counted by broker.web.metrics
+        self._on_publish = on_publish  # (publish_id, change): scheduled posts (broker.jobs)
+        self._on_removed = on_removed  # (open_id, reason): the app's backend is told
 
     def receive(self, signature: str, body: bytes) -> str:
         """Handle one delivery; returns "processed", "duplicate" or "ignored" (and counts it)."""
@@ -83,11 +89,19 @@ class WebhookReceiver:
             log.warning("webhook for another client_key ignored")
             return "ignored"
         if name == "authorization.removed" and isinstance(open_id, str) and open_id:
-            if self._granted_since(open_id, event.get("create_time")):
-                log.info("authorization.removed older than the user's current grant ignored")
-                return "ignored"  # a late retry (§6: up to 72 h); the user logged in again
+            removed = _seconds(event.get("create_time"))
+            grant = self._grants.load(open_id)
+            if removed is not None and grant is not None \
+                    and grant.issued_at > removed + CLOCK_SLACK:
+                # The user logged in again before this event arrived (§6: retried for 72 h):
+                # the new grant stays, but the sessions the removal meant to cut off still end.
+                self._end_sessions_before(open_id, removed + CLOCK_SLACK)
+                log.info("authorization removed before the user's current grant: older "
+                         "sessions ended, the grant kept")
+                return "processed"
             # §6: the token is already revoked; end every session and forget the grant.
             self._forget_user(open_id)
+            self._on_removed(open_id, content.get("reason"))
             log.info("authorization removed by TikTok (reason %s)", content.get("reason"))
             return "processed"
         publish_id = content.get("publish_id")
@@ -101,12 +115,12 @@ class WebhookReceiver:
         if name == "post.publish.failed":
             change["fail_reason"] = str(content.get("reason") or "")
         self._records.apply_event(publish_id, open_id, change)
+        self._on_publish(publish_id, change)
         return "processed"
 
-    def _granted_since(self, open_id: str, create_time: Any) -> bool:
-        """Whether the user's stored grant was issued after the event was created."""
-        if not isinstance(create_time, int | float) or isinstance(create_time, bool):
-            return False
-        created = create_time / 1000 if create_time > 10_000_000_000 else create_time  # §6 [OBS]
-        grant = self._grants.load(open_id)
-        return grant is not None and grant.issued_at > created + CLOCK_SLACK
+
+def _seconds(create_time: Any) -> float | None:
+    """An event's `create_time` in epoch seconds (§6 [OBS]: sometimes milliseconds), or None."""
+    if not isinstance(create_time, int | float) or isinstance(create_time, bool):
+        return None
+    return create_time / 1000 if create_time > 10_000_000_000 else float(create_time)

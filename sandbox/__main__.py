@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from werkzeug.serving import make_server
 
 from . import create_app
 from .config import Config, ConfigError
+from .serving import SandboxRequestHandler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,9 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(config)
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True,
+                         request_handler=SandboxRequestHandler)  # Date in sandbox time
     print(f"TikTok sandbox listening on http://{args.host}:{server.port}/ "
           f"(client_key={config.client_key})", file=sys.stderr, flush=True)
+    # `docker stop` sends SIGTERM to PID 1: stop serving at once, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -37,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

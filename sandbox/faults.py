@@ -22,8 +22,9 @@ ENDPOINTS: dict[str, str] = {
     "posting.video_init": "video_init", "posting.inbox_video_init": "inbox_video_init",
     "posting.content_init": "content_init", "posting.status_fetch": "status_fetch",
     "posting.cancel": "cancel", "upload.put_chunk": "upload",
+    "videos.video_list": "video_list", "videos.video_query": "video_query",
 }
-KINDS = ("latency", "status", "rate_limit", "malformed", "error_200", "drop")
+KINDS = ("latency", "status", "rate_limit", "malformed", "error_200", "drop", "redirect")
 
 
 @dataclass
@@ -128,6 +129,10 @@ def _fault_response(fault: Fault, name: str) -> Response:
         remaining = int(length) if length.isdigit() else 0
         while remaining > 0 and (piece := stream.read(min(remaining, 1 << 20))):
             remaining -= len(piece)
+    if fault.kind == "redirect":  # to the very same URL: a client that follows comes back
+        status = fault.status if 300 <= fault.status < 400 else 307
+        return Response(b"", status=status, headers={"Location": request.url,
+                                                     "X-Tt-Logid": log_id()})
     if fault.kind == "malformed":
         text = '{"access_token": "act.' if oauth else '{"data": {"user": {"open_id": "-000'
         return Response(text, status=200, mimetype="application/json")

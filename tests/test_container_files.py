@@ -392,14 +392,26 @@ def test_compose_file_matches_the_compose_specification() -> None:
 
 def test_services_and_images() -> None:
     services = compose()["services"]
-    assert set(services) == {"redis", "sandbox", "broker", "spa"}
+    assert set(services) == {"redis", "sandbox", "broker", "worker", "spa", "proxy", "demo-app"}
     assert services["redis"]["image"] == "redis:7-alpine"
-    assert dockerfile_of(services["broker"]) == dockerfile_of(services["sandbox"]) == \
-        (ROOT / "Dockerfile").resolve()
+    # One image, built once by the broker service; the sandbox runs the same tag, never pulled.
+    assert dockerfile_of(services["broker"]) == (ROOT / "Dockerfile").resolve()
+    assert "build" not in services["sandbox"] and services["sandbox"]["pull_policy"] == "never"
     assert services["broker"]["image"] == services["sandbox"]["image"]
+    assert services["proxy"]["image"] == "nginxinc/nginx-unprivileged:1.27-alpine"
     assert dockerfile_of(services["spa"]) == (ROOT / "spa" / "Dockerfile").resolve()
     assert "command" not in services["broker"]  # the image's CMD
     assert services["sandbox"]["command"][:3] == ["python", "-m", "sandbox"]
+    demo = services["demo-app"]  # the broker's image too, never built or pulled on its own
+    assert "build" not in demo and demo["pull_policy"] == "never"
+    assert demo["image"] == services["broker"]["image"]
+    assert "exec python -m demo_app" in demo["command"][-1]
+    worker = services["worker"]  # the broker's image and configuration, RQ's worker command
+    assert "build" not in worker and worker["pull_policy"] == "never"
+    assert worker["image"] == services["broker"]["image"]
+    assert worker["command"] == ["python", "-m", "broker", "worker"]
+    assert worker["environment"] == services["broker"]["environment"]
+    assert worker["healthcheck"]["test"][-3:] == ["broker", "worker", "--check"]
 
 
 def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies() -> None:
@@ -415,6 +427,9 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies() ->
             assert condition == {"condition": "service_healthy"}, (name, dependency)
     assert set(services["broker"]["depends_on"]) == {"redis", "sandbox"}
     assert set(services["spa"]["depends_on"]) == {"broker"}
+    assert set(services["proxy"]["depends_on"]) == {"broker", "spa", "demo-app"}
+    assert set(services["demo-app"]["depends_on"]) == {"broker"}
+    assert set(services["worker"]["depends_on"]) == {"redis", "sandbox"}
 
 
 def test_redis_keeps_an_append_only_file_on_a_named_volume() -> None:
@@ -489,12 +504,22 @@ def test_browser_urls_use_published_ports_and_server_urls_use_service_names() ->
         assert parts.hostname in services, url
         return str(parts.hostname)
 
-    # Opened by the browser on the host: localhost and a published port.
+    # Opened by the browser on the host: localhost and a published port. The broker and the
+    # SPA are reached only through the proxy, which forwards its two ports to them.
+    proxy = service_env(services["proxy"])
+    assert (proxy["BROKER_UPSTREAM"], proxy["SPA_UPSTREAM"]) == ("broker:8000", "spa:5173")
+    demo = service_env(services["demo-app"])
+    assert proxy["DEMO_APP_UPSTREAM"] == "demo-app:5050"  # the SPA's origin, under /demo-app/
+    assert served_by(demo["DEMO_RETURN_TO"]) == "proxy"  # where the browser lands
+    assert urlsplit(demo["BROKER_URL"]).hostname == "broker"
+    assert urlsplit(demo["REDIS_URL"]).hostname == "redis"
+    assert published(services["demo-app"]) == {}
     assert served_by(broker["TIKTOK_AUTH_URL"]) == "sandbox"
     assert served_by(sandbox["SANDBOX_PUBLIC_URL"]) == "sandbox"
-    assert served_by(broker["TIKTOK_REDIRECT_URI"]) == "broker"
-    assert served_by(spa_args["VITE_BROKER_URL"]) == "broker"
-    assert served_by(broker["SPA_URL"]) == "spa"
+    assert served_by(broker["TIKTOK_REDIRECT_URI"]) == "proxy"
+    assert served_by(spa_args["VITE_BROKER_URL"]) == "proxy"
+    assert served_by(broker["SPA_URL"]) == "proxy"
+    assert broker["TRUSTED_PROXIES"] == "1"  # exactly the one hop in front of it
     # Called from inside the compose network: service names.
     assert urlsplit(broker["TIKTOK_API_URL"]).hostname == "sandbox"
     assert urlsplit(sandbox["SANDBOX_WEBHOOK_URL"]).hostname == "broker"
@@ -502,8 +527,8 @@ def test_browser_urls_use_published_ports_and_server_urls_use_service_names() ->
     sandbox_cmd = services["sandbox"]["command"]
     assert sandbox_cmd[sandbox_cmd.index("--host") + 1] == "0.0.0.0"
     assert published(services["sandbox"]) == {9000: 9000}
-    assert published(services["broker"]) == {8000: 8000}
-    assert published(services["spa"]) == {5173: 5173}
+    assert published(services["broker"]) == published(services["spa"]) == {}
+    assert published(services["proxy"]) == {8000: 8000, 5173: 5173}
 
 
 # --- the commands, run for real ------------------------------------------------------------------
@@ -521,6 +546,32 @@ def test_compose_stack_commands_log_in_a_user(stack: Stack, redis_client: Any) -
     ready = requests.get(f"http://127.0.0.1:{stack.broker_port}/readyz", timeout=5)
     assert ready.status_code == 200
     assert "DEVELOPMENT MODE" in stack.broker.output()
+
+
+def test_demo_app_command_makes_its_key_and_calls_the_broker(stack: Stack,
+                                                            tmp_path: Path) -> None:
+    """The demo-app service's command, with compose's wiring: it makes its service key in the
+    broker's Redis, serves, passes its healthcheck and lists a user's accounts via the broker."""
+    service = compose()["services"]["demo-app"]
+    port = free_port()
+    script = (service["command"][-1].replace("$$", "$").replace("python ", f"{sys.executable} ")
+              .replace("--host 0.0.0.0 --port 5050", f"--host 127.0.0.1 --port {port}"))
+    env = service_env(service) | {"REDIS_URL": REDIS_URL, "BROKER_URL": stack.broker_url,
+                                  "DEMO_VIDEO": str(tmp_path / "video.mp4")}
+    demo = Process([*service["command"][:2], script], base_env() | env)
+    try:
+        demo.wait_for(f"http://127.0.0.1:{port}/healthz")
+        check = healthcheck_argv(service["healthcheck"]["test"])
+        assert run(local(check, p5050=port)).returncode == 0
+        signed_in = requests.post(f"http://127.0.0.1:{port}/login", timeout=10,
+                                  json={"username": "ann", "password": "ann-password"})
+        token = signed_in.json()["token"]
+        accounts = requests.get(f"http://127.0.0.1:{port}/accounts", timeout=10,
+                                headers={"Authorization": f"Bearer {token}"})
+        assert accounts.status_code == 200 and accounts.json() == {"accounts": []}
+        assert "tbsk_" not in demo.output()  # the key is never printed to its log
+    finally:
+        demo.stop()
 
 
 def test_healthchecks_pass_against_the_running_services(stack: Stack,

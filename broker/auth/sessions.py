@@ -2,7 +2,9 @@
 
 A JWT names its session (`sid`); deleting the session refuses its JWTs everywhere at once. The
 refresh cookie is `<sid>.<secret>`; only the secret's digest is stored, and it rotates on every
-use. Presenting an old secret means the cookie was copied: the session ends.
+use. Presenting an old secret means the cookie was copied: the session ends, except within a
+short grace window after its rotation (REFRESH_GRACE_SECONDS), where the just-rotated secret is
+answered with the same successor, so two tabs renewing at the same moment both stay signed in.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ from dataclasses import dataclass
 import redis
 
 from broker.clock import Clock
-from broker.storage.keyspace import digest, redis_key
+from broker.storage.keyspace import digest, redis_key, session_key, user_key, user_tag
+from broker.storage.vault import Vault, VaultError
 
-# Compare-and-rotate in one step, so two concurrent uses of one cookie cannot both win.
+# Compare-and-rotate in one step, so two concurrent uses of one cookie cannot both win. The
+# previous digest (ph), the rotation time (rt) and the successor secret, sealed (ns), answer a
+# repeat of the just-rotated cookie within the grace window; any other old cookie ends it all.
 _ROTATE = """
-local current = redis.call('HGET', KEYS[1], 'rh')
-if not current then return 0 end
-if current ~= ARGV[1] then redis.call('DEL', KEYS[1]) return -1 end
-redis.call('HSET', KEYS[1], 'rh', ARGV[2])
-return 1
+local s = redis.call('HMGET', KEYS[1], 'rh', 'ph', 'rt', 'ns')
+if not s[1] then return {0} end
+if s[1] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'rh', ARGV[2], 'ph', ARGV[1], 'rt', ARGV[3], 'ns', ARGV[4])
+  return {1}
+end
+if s[2] == ARGV[1] and tonumber(ARGV[3]) - tonumber(s[3]) <= tonumber(ARGV[5]) then
+  return {2, s[4]}
+end
+redis.call('DEL', KEYS[1])
+return {-1}
 """
 
 
@@ -39,20 +50,21 @@ class RefreshReuse(Exception):
 class SessionStore:
     """Sessions (`tb:sess:<sid>`), the user's index (`tb:user-sessions:<open_id>`), login codes."""
 
-    def __init__(self, redis_client: redis.Redis, clock: Clock) -> None:
-        self._redis, self._clock = redis_client, clock
+    def __init__(self, redis_client: redis.Redis, clock: Clock, vault: Vault,
+                 grace: int = 0) -> None:
+        self._redis, self._clock, self._vault, self._grace = redis_client, clock, vault, grace
         self._rotate = redis_client.register_script(_ROTATE)
 
     def create(self, open_id: str, scopes: tuple[str, ...], ttl: int) -> tuple[Session, str]:
         """A new session and its first refresh cookie value."""
-        session = Session(secrets.token_urlsafe(16), open_id, scopes)
+        session = Session(f"{user_tag(open_id)}-{secrets.token_urlsafe(16)}", open_id, scopes)
         secret = secrets.token_urlsafe(32)
-        index = redis_key("user-sessions", open_id)
+        index = user_key(open_id, "user-sessions")
         pipe = self._redis.pipeline()
-        pipe.hset(redis_key("sess", session.session_id), mapping={
+        pipe.hset(session_key(session.session_id), mapping={
             "oid": open_id, "sc": " ".join(scopes), "rh": digest(secret),
             "ca": str(int(self._clock.now()))})
-        pipe.expire(redis_key("sess", session.session_id), ttl)
+        pipe.expire(session_key(session.session_id), ttl)
         pipe.sadd(index, session.session_id)
         pipe.expire(index, ttl, nx=True)
         pipe.expire(index, ttl, gt=True)
@@ -61,7 +73,7 @@ class SessionStore:
 
     def get(self, session_id: str) -> Session | None:
         """The live session, or None when it ended or expired."""
-        stored = self._redis.hgetall(redis_key("sess", session_id))
+        stored = self._redis.hgetall(session_key(session_id))
         fields = {str(k): str(v) for k, v in stored.items()}
         if "oid" not in fields:
             return None
@@ -69,42 +81,57 @@ class SessionStore:
 
     def remaining(self, session_id: str) -> int:
         """Seconds the session has left (its lifetime is fixed at login)."""
-        return max(int(self._redis.ttl(redis_key("sess", session_id))), 1)
+        return max(int(self._redis.ttl(session_key(session_id))), 1)
 
     def is_active(self, session_id: str) -> bool:
-        return bool(self._redis.exists(redis_key("sess", session_id)))
+        return bool(self._redis.exists(session_key(session_id)))
 
     def rotate(self, cookie: str) -> tuple[Session, str] | None:
         """Trade a refresh cookie for its session and a new cookie; None if unknown/ended.
 
-        Raises RefreshReuse (after ending the session) when the cookie was already rotated.
+        Raises RefreshReuse (after ending the session) when the cookie was already rotated
+        before the grace window.
         """
-        session_id, _, secret = cookie.partition(".")
-        if not session_id or not secret or len(cookie) > 200:
-            return None
-        session = self.get(session_id)
+        session_id, secret = _parts(cookie)
+        session = self.get(session_id) if session_id else None
         if session is None:
             return None
         new_secret = secrets.token_urlsafe(32)
-        outcome = self._rotate(keys=[redis_key("sess", session_id)],
-                               args=[digest(secret), digest(new_secret)])
-        if outcome == -1:
-            self._redis.srem(redis_key("user-sessions", session.open_id), session_id)
+        sealed = self._vault.encrypt(new_secret.encode(), _context(session_id))
+        outcome = self._rotate(keys=[session_key(session_id)], args=[
+            digest(secret), digest(new_secret), self._clock.now(), sealed, self._grace])
+        if outcome[0] == -1:
+            self._redis.srem(user_key(session.open_id, "user-sessions"), session_id)
             raise RefreshReuse()
-        if outcome != 1:
+        if outcome[0] == 2:  # the same successor as the request that rotated it just now
+            try:
+                new_secret = self._vault.decrypt(str(outcome[1]), _context(session_id)).decode()
+            except VaultError:
+                return None
+        elif outcome[0] != 1:
             return None
         return session, f"{session_id}.{new_secret}"
+
+    def holder(self, cookie: str) -> Session | None:
+        """The live session whose current refresh cookie this is (nothing is rotated)."""
+        session_id, secret = _parts(cookie)
+        if not session_id:
+            return None
+        current = self._redis.hget(session_key(session_id), "rh")
+        if current is None or current != digest(secret):
+            return None
+        return self.get(session_id)
 
     def end(self, session_id: str) -> None:
         """End one session now; its JWTs are refused from the next request on."""
         session = self.get(session_id)
-        self._redis.delete(redis_key("sess", session_id))
+        self._redis.delete(session_key(session_id))
         if session is not None:
-            self._redis.srem(redis_key("user-sessions", session.open_id), session_id)
+            self._redis.srem(user_key(session.open_id, "user-sessions"), session_id)
 
     def any_active(self, open_id: str) -> bool:
         """Whether the user still has a live session (stale index entries are pruned)."""
-        index = redis_key("user-sessions", open_id)
+        index = user_key(open_id, "user-sessions")
         session_ids = [str(s) for s in self._redis.smembers(index)]
         live = [s for s in session_ids if self.is_active(s)]
         stale = set(session_ids) - set(live)
@@ -112,13 +139,21 @@ class SessionStore:
             self._redis.srem(index, *stale)
         return bool(live)
 
+    def end_created_before(self, open_id: str, moment: float) -> None:
+        """End the user's sessions created before `moment` (epoch seconds); keep later ones."""
+        index = user_key(open_id, "user-sessions")
+        for session_id in [str(s) for s in self._redis.smembers(index)]:
+            created = self._redis.hget(session_key(session_id), "ca")
+            if created is None or float(created) < moment:
+                self.end(session_id)
+
     def end_all(self, open_id: str) -> None:
         """End every session of the user (logout with revoke, lost grant, webhook)."""
-        index = redis_key("user-sessions", open_id)
+        index = user_key(open_id, "user-sessions")
         session_ids = self._redis.smembers(index)
         pipe = self._redis.pipeline()
         for session_id in session_ids:
-            pipe.delete(redis_key("sess", str(session_id)))
+            pipe.delete(session_key(str(session_id)))
         pipe.delete(index)
         pipe.execute()
 
@@ -134,3 +169,15 @@ class SessionStore:
             return None
         session_id = self._redis.getdel(redis_key("login-code", digest(code)))
         return self.get(str(session_id)) if session_id else None
+
+
+def _parts(cookie: str) -> tuple[str, str]:
+    """(session id, secret) of a refresh cookie; empty strings for anything malformed."""
+    session_id, _, secret = cookie.partition(".")
+    if not session_id or not secret or len(cookie) > 200:
+        return "", ""
+    return session_id, secret
+
+
+def _context(session_id: str) -> str:
+    return "refresh-successor:" + session_id

@@ -29,6 +29,8 @@ return sealed
 class OAuthTransaction:
     return_to: str
     code_verifier: str | None = field(default=None, repr=False)
+    nonce: str | None = field(default=None, repr=False)  # the SPA's, echoed in the fragment
+    app_user_id: str | None = None  # a connect session's (broker.accounts): link, no login
 
 
 class StateError(Exception):

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import limits
 
+from broker.config import accounts, survival
 from broker.config.keys import (
     SigningKey,
     generate_encryption_key,
@@ -44,7 +45,7 @@ KNOWN_VARIABLES = frozenset({
     "STATE_TTL", "LOGIN_CODE_TTL", "PROFILE_CACHE_TTL", "REFRESH_COOKIE_SAMESITE",
     "UPLOAD_CHUNK_SIZE", "WEBHOOK_TOLERANCE",
     "RATE_LIMIT_ENABLED", "RATE_LIMIT_LOGIN", "RATE_LIMIT_API",
-})
+}) | survival.VARIABLES | accounts.VARIABLES
 
 
 class ConfigError(Exception):
@@ -68,6 +69,14 @@ def parse_rate_limit(raw: str) -> str:
     """Check a limit in the `limits` syntax ("30/minute", "10/second;300/minute")."""
     items = limits.parse_many(raw)  # ValueError when it does not parse
     if not items or any(item.amount < 1 for item in items):
+        raise ValueError(raw)
+    return raw
+
+
+def parse_bind(raw: str) -> str:
+    """A `host:port` listening address (IPv6 hosts in brackets)."""
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(raw)
     return raw
 
@@ -101,7 +110,7 @@ class _Reader(VariableReader):
             "tiktok_timeout": self.parse("TIKTOK_TIMEOUT", positive_float, "seconds, above 0"),
             "tiktok_max_concurrency": self.integer("TIKTOK_MAX_CONCURRENCY", 1, 1000),
             "redis_url": self.redis_url(),
-            **self.spa(),
+            **self.spa(dev),
             "token_delivery": self.choice("SPA_TOKEN_DELIVERY", ("fragment", "handoff")),
             "signing_keys": self.signing_keys(dev),
             "jwt_ttl": self.integer("JWT_TTL", 30, 86_400),
@@ -116,6 +125,7 @@ class _Reader(VariableReader):
             "login_code_ttl": self.integer("LOGIN_CODE_TTL", 5, 600),
             "profile_cache_ttl": self.integer("PROFILE_CACHE_TTL", 0, 86_400),
             "refresh_cookie_samesite": samesite,
+            "refresh_grace": self.integer("REFRESH_GRACE_SECONDS", 0, 60),
             "audited": self.flag("TIKTOK_AUDITED"),
             "verified_url_prefixes": self.verified_prefixes(),
             "verification_files": self.verification_files(),
@@ -126,18 +136,33 @@ class _Reader(VariableReader):
             else self.flag("RATE_LIMIT_ENABLED") is True,
             "rate_limit_login": self.parse("RATE_LIMIT_LOGIN", parse_rate_limit, RATE_RULE),
             "rate_limit_api": self.parse("RATE_LIMIT_API", parse_rate_limit, RATE_RULE),
+            "metrics_bind": self.parse("METRICS_BIND", parse_bind, "host:port (127.0.0.1:9100)"),
+            **survival.read(self, dev),
+            **accounts.read(self, dev),
         }
 
-    def spa(self) -> dict[str, Any]:
-        """SPA_URL and SPA_ORIGINS; the origins default to SPA_URL's when only it is set."""
+    def spa(self, dev: bool) -> dict[str, Any]:
+        """SPA_URL and SPA_ORIGINS; the origins default to SPA_URL's when only it is set.
+
+        Outside development both must be https: an http SPA would hand its JWT to anyone on the
+        network path (so production has no default SPA_URL).
+        """
         spa_url = self.get("SPA_URL")
         spa_ok = is_web_url(spa_url)
         if spa_url and not spa_ok:
             self.problems.append("SPA_URL: an absolute http(s) URL")
-        origins = split(self.get("SPA_ORIGINS")) or ((origin_of(spa_url),) if spa_ok else ())
-        for origin in origins:
+        elif not dev and not spa_url:
+            self.problems.append("SPA_URL: required in production (the SPA's https URL)")
+        elif not dev and spa_url[:8].lower() != "https://":
+            self.problems.append("SPA_URL: must be https (http only in development)")
+        listed = split(self.get("SPA_ORIGINS"))
+        origins = listed or ((origin_of(spa_url),) if spa_ok else ())
+        for origin in listed:
             if not is_web_url(origin) or origin_of(origin) != origin.rstrip("/").lower():
                 self.problems.append(f"SPA_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
+            elif not dev and origin[:8].lower() != "https://":
+                self.problems.append(f"SPA_ORIGINS: {origin!r} must be https (http only in "
+                                     "development)")
         return {"spa_url": spa_url or None,
                 "spa_origins": tuple(o.rstrip("/").lower() for o in origins) or None}
 

@@ -46,6 +46,7 @@ class Settings:
     login_code_ttl: int = 60
     profile_cache_ttl: int = 60
     refresh_cookie_samesite: str = "Lax"
+    refresh_grace: int = 10  # seconds a just-rotated refresh cookie still gets the same successor
     audited: bool = False
     verified_url_prefixes: tuple[str, ...] = ()
     verification_files: Mapping[str, str] = field(default_factory=dict)
@@ -54,6 +55,21 @@ class Settings:
     rate_limit_enabled: bool = True  # inbound limits, broker.web.ratelimits
     rate_limit_login: str = "30/minute"
     rate_limit_api: str = "300/minute"
+    metrics_bind: str = ""  # host:port where gunicorn serves /metrics instead of the app
+    # posting that survives (broker.config.survival): post records, the worker, media, events
+    post_record_days: int = 30
+    post_lease: int = 60  # seconds a worker holds a running post between two renewals
+    post_retry_base: int = 30  # seconds before the first retry of a transient failure (doubles)
+    post_cap_retry: int = 3600  # seconds a post waits when a TikTok cap refuses it
+    media_source_hosts: tuple[str, ...] = ()  # hosts exempt from the private-address check
+    media_source_ca_file: str = ""  # extra CA bundle for source_url (tests, private CAs)
+    media_source_timeout: int = 30  # seconds: connect and each read from a media source
+    app_webhook_url: str = ""
+    app_webhook_secret: str = field(default="", repr=False)
+    worker_maintenance: int = 60  # seconds between the worker's registry clean-ups
+    # apps with their own users (broker.config.accounts): service keys, connected accounts
+    service_token_issue: bool = False  # POST /service/accounts/<id>/token answers only when on
+    rate_limit_service: str = "1200/minute"  # per service key, every call it makes
 
     @property
     def callback_path(self) -> str:

@@ -135,6 +135,12 @@ def check_pull_url(url: Any, verified: tuple[str, ...]) -> str:
     """An https URL (§5.7) under a verified URL prefix or domain, when any are configured."""
     if not isinstance(url, str) or not url.startswith("https://") or not urlsplit(url).hostname:
         raise BadRequest("Media URLs must be absolute https URLs.", code="media_url_not_https")
+    # Browsers and TikTok may read `https://evil\@media.example.com/` as host evil; Python reads
+    # media.example.com. Whatever parsers could disagree on is refused before the prefix check.
+    if "\\" in url or "@" in urlsplit(url).netloc or not url.isascii() \
+            or any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise BadRequest("Media URLs may not contain backslashes, user names or passwords, "
+                         "spaces or control characters.", code="invalid_media_url")
     if verified and not url_verified(url, verified):
         raise BadRequest("The media URL is not under a domain or URL prefix verified with "
                          "TikTok (TIKTOK_VERIFIED_URL_PREFIXES).", code="url_ownership_unverified")

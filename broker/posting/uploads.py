@@ -127,7 +127,7 @@ class Uploader:
             if _fill(stream, chunk) < length:
                 raise BadRequest("The upload ended before video_size bytes arrived; PUT the "
                                  "file again to resume.", code="upload_incomplete")
-            if first + length == plan.video_size and stream.read(1):
+            if first + length == plan.video_size and _read(stream, 1):
                 raise BadRequest(f"The body is longer than video_size ({plan.video_size}).",
                                  code="upload_size_mismatch")
             held = self._send(url, chunk, first, plan, content_type, publish_id)
@@ -186,7 +186,7 @@ def _fill(stream: IO[bytes], view: memoryview) -> int:
     """Read into `view` in small pieces until it is full or the body ends."""
     filled = 0
     while filled < view.nbytes:
-        piece = stream.read(min(PIECE, view.nbytes - filled))
+        piece = _read(stream, min(PIECE, view.nbytes - filled))
         if not piece:
             break
         view[filled:filled + len(piece)] = piece
@@ -197,7 +197,17 @@ def _fill(stream: IO[bytes], view: memoryview) -> int:
 def _skip(stream: IO[bytes], count: int) -> None:
     """Read and drop `count` bytes of the body."""
     while count > 0:
-        piece = stream.read(min(PIECE, count))
+        piece = _read(stream, min(PIECE, count))
         if not piece:
             raise BadRequest("The upload ended early.", code="upload_incomplete")
         count -= len(piece)
+
+
+def _read(stream: IO[bytes], size: int) -> bytes:
+    """Up to `size` bytes of the body; a client silent past the server's read timeout (or gone)
+    ends the upload as incomplete, and a new PUT resumes it."""
+    try:
+        return stream.read(size)
+    except OSError as exc:  # broker.web.server's idle timeout, or a reset connection
+        raise BadRequest("The upload stalled or the connection was lost; PUT the file again to "
+                         "resume.", code="upload_incomplete") from exc

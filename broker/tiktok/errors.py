@@ -104,15 +104,46 @@ def retry_after(response: requests.Response, now: float | None = None) -> str:
 
 
 def check_http(response: requests.Response) -> None:
-    """Raise for the HTTP-level failures that carry no usable TikTok body: 5xx and 429."""
+    """Raise for the HTTP-level failures that carry no usable TikTok body: 5xx and 429.
+
+    TikTok's `log_id` travels with the error whenever TikTok gave one (SPEC: it is what TikTok's
+    support asks for), from the body's envelope or the `X-Tt-Logid` header [OBS].
+    """
+    log_id = log_id_of(response) if response.status_code == 429 or response.status_code >= 500 \
+        else None
     if response.status_code == 429:
         raise RateLimited("TikTok's rate limit was reached; try again shortly.",
-                          code="tiktok_rate_limited",
+                          code="tiktok_rate_limited", tiktok_log_id=log_id,
                           headers={"Retry-After": retry_after(response)})
     if response.status_code == 503:
-        raise UpstreamUnavailable()
+        raise UpstreamUnavailable(tiktok_log_id=log_id)
     if response.status_code >= 500:
-        raise UpstreamError()
+        raise UpstreamError(tiktok_log_id=log_id)
+
+
+def log_id_of(response: requests.Response) -> str | None:
+    """TikTok's log id for this answer: `error.log_id` (§0), `log_id` (§2.5), or the header."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        found = error.get("log_id") if isinstance(error, dict) else body.get("log_id")
+        if isinstance(found, str) and found:
+            return found[:128]
+    header = response.headers.get("X-Tt-Logid")
+    return header[:128] if header else None
+
+
+def refuse_redirects(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A requests response hook: TikTok's API never redirects, so a 3xx is an error, raised
+    before requests would follow it (a 307 from the token endpoint would re-send the client
+    secret, the code and the PKCE verifier to wherever it points)."""
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise UpstreamError(f"TikTok answered with a redirect (HTTP {response.status_code}), "
+                            "which the broker never follows.", code="tiktok_bad_response",
+                            tiktok_log_id=log_id_of(response))
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from broker.errors import BadRequest, BrokerError
@@ -22,6 +23,10 @@ PUBLISH_EVENTS: dict[str, dict[str, str]] = {
     "post.publish.no_longer_publicaly_available": {},
     "post.publish.no_longer_publicly_available": {},
 }
+
+
+STAMP = re.compile(r"[0-9]{1,13}")  # unix seconds, or milliseconds (§6 [OBS])
+HEX_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 
 
 class SignatureInvalid(BrokerError):
@@ -40,12 +45,15 @@ def verify(header: str, body: bytes, secret: str, now: float, tolerance: int) ->
         name, sep, value = item.strip().partition("=")
         if sep:
             parts.setdefault(name.strip(), []).append(value.strip())
-    stamps, signatures = parts.get("t", []), parts.get("s", [])
-    if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+    stamps = parts.get("t", [])
+    # Only ASCII digits and 64 hex digits are compared: anything else (a non-ASCII `s=` once
+    # made the comparison throw) is not a signature, and a header with none is malformed.
+    signatures = [s for s in parts.get("s", []) if HEX_SHA256.fullmatch(s)]
+    if len(stamps) != 1 or not STAMP.fullmatch(stamps[0]) or not signatures:
         raise SignatureInvalid("The TikTok-Signature header is missing or malformed.")
     expected = hmac.new(secret.encode(), stamps[0].encode() + b"." + body,
-                        hashlib.sha256).hexdigest()  # §6 [OBS]: lowercase hex
-    if not any(hmac.compare_digest(expected, s.lower()) for s in signatures):
+                        hashlib.sha256).hexdigest().encode()  # §6 [OBS]: lowercase hex
+    if not any(hmac.compare_digest(expected, s.lower().encode()) for s in signatures):
         raise SignatureInvalid()
     stamp = int(stamps[0])
     if stamp > 10_000_000_000:  # §6 [OBS]: a test delivery used milliseconds

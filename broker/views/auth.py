@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from broker.auth import cookies
 from broker.auth.redirects import fragment_redirect, resolve_return_target
 from broker.auth.sessions import RefreshReuse, Session
-from broker.auth.transactions import StateError
+from broker.auth.transactions import OAuthTransaction, StateError
 from broker.errors import (
     BadRequest,
     BrokerError,
@@ -51,7 +51,8 @@ def auth_blueprint(callback_path: str) -> Blueprint:
     return bp
 
 
-LOGIN_COOKIE_SET = {"Set-Cookie": "broker_login: binds the OAuth transaction to this browser."}
+LOGIN_COOKIE_SET = {"Set-Cookie": "broker_login (`__Host-broker_login` on https): binds OAuth "
+                                   "transactions to this browser."}
 TOKEN = Reply("A new broker JWT.", TokenResponse)
 
 
@@ -69,9 +70,9 @@ def login() -> Response:
     if any(not s.replace(".", "").replace("_", "").isalnum() or len(s) > 64 for s in extra):
         raise BadRequest("scope must be a comma-separated list of TikTok scopes.",
                          code="invalid_scope")
-    binding = cookies.login_binding(request)
-    response = Response(status=302, headers={
-        "Location": svc.login.start(return_to, extra, binding)})
+    binding = cookies.login_binding(request, svc.settings)
+    started = svc.login.start(return_to, extra, binding, query.nonce)
+    response = Response(status=302, headers={"Location": started.url})
     cookies.set_login_cookie(response, binding, svc.settings)
     return response
 
@@ -80,22 +81,27 @@ def login() -> Response:
     "To the SPA, with #access_token=...&token_type=Bearer&expires_in=... (or #login_code=..., "
     "or #error=...&error_description=...) in the fragment.",
     headers={"Location": "The SPA URL with the fragment.",
-             "Set-Cookie": "broker_refresh (HttpOnly, Path=/auth) on success."})})
+             "Set-Cookie": "broker_refresh (HttpOnly, Path=/auth; `__Host-broker_refresh`, "
+                           "Path=/ on https) on success."})})
 def callback() -> Response:
     """TikTok's redirect back: finish the login and 302 to the SPA.
 
     The state is checked first, before any call to TikTok.
     """
     svc, query = services(), query_of(CallbackQuery)
+    state = query.state or ""
     try:
-        transaction = svc.login.resume(query.state or "",
-                                       request.cookies.get(cookies.LOGIN_COOKIE, ""))
+        transaction = svc.login.resume(state, cookies.presented_binding(request, svc.settings))
     except StateError as exc:
         count_login("invalid_state")
         raise BadRequest(exc.description, code="invalid_state") from exc
+    if transaction.app_user_id is not None:
+        return _connected(transaction, query)
+    echo = {"nonce": transaction.nonce} if transaction.nonce else {}
     try:
         done = svc.login.finish(transaction, code=query.code, error=query.error,
-                                granted=query.scopes)
+                                granted=query.scopes,
+                                previous_cookie=cookies.refresh_cookie(request, svc.settings))
         response = fragment_redirect(transaction.return_to, done.fragment)
         cookies.set_refresh_cookie(response, done.refresh_cookie, done.cookie_ttl, svc.settings)
         count_login("completed")
@@ -103,22 +109,25 @@ def callback() -> Response:
         count_login("declined" if exc.code == "access_denied" else "failed")
         # The user is mid-navigation: every failure from here on goes back to the SPA.
         response = fragment_redirect(transaction.return_to, {
-            "error": exc.code, "error_description": exc.description})
-    cookies.clear_login_cookie(response, svc.settings)
+            "error": exc.code, "error_description": exc.description, **echo})
+    # The binding stays: a login started in another tab may still come back with it.
     return response
 
 
-@documented(body=LoginCodeRequest, tag="auth", errors=(429, 503), responses={200: TOKEN})
+@documented(body=LoginCodeRequest, security=REFRESH_COOKIE, tag="auth", errors=(429, 503),
+            responses={200: TOKEN})
 def exchange_login_code() -> Response:
     """Handoff delivery: trade a one-time login code for a JWT.
 
-    The code lives 60 seconds and works once.
+    The code lives 60 seconds, works once, and only in the browser that finished the login
+    (the one holding that login's refresh cookie): a code in a link signs nobody else in.
     """
     svc = services()
-    session = svc.sessions.redeem_login_code(body_of(LoginCodeRequest).login_code)
+    session = svc.login.redeem(body_of(LoginCodeRequest).login_code,
+                               cookies.refresh_cookie(request, svc.settings))
     if session is None:
-        raise BadRequest("The login code is unknown, expired or already used.",
-                         code="invalid_grant")
+        raise BadRequest("The login code is unknown, expired, already used, or from a login "
+                         "this browser did not finish.", code="invalid_grant")
     return _token_response(session)
 
 
@@ -135,7 +144,7 @@ def refresh() -> Response:
     origin = request.headers.get("Origin", "").rstrip("/").lower()
     if origin not in svc.settings.spa_origins:
         raise Forbidden("Refresh is only allowed from the SPA's origin.", code="origin_not_allowed")
-    cookie = request.cookies.get(cookies.REFRESH_COOKIE)
+    cookie = cookies.refresh_cookie(request, svc.settings)
     if not cookie:
         raise Unauthenticated("No refresh cookie; sign in first.")
     try:
@@ -164,6 +173,18 @@ def logout() -> Response:
     response = Response(status=204)
     cookies.clear_refresh_cookie(response, svc.settings)
     return response
+
+
+def _connected(transaction: OAuthTransaction, query: CallbackQuery) -> Response:
+    """A connect's callback (broker.accounts): the account is linked to the app user; the
+    browser goes back to the app with `#connected=<account_id>`, or `#error=<code>`."""
+    try:
+        account_id = services().connector.finish(transaction, code=query.code, error=query.error,
+                                                 granted=query.scopes)
+    except BrokerError as exc:
+        return fragment_redirect(transaction.return_to, {
+            "error": exc.code, "error_description": exc.description})
+    return fragment_redirect(transaction.return_to, {"connected": account_id})
 
 
 def _token_response(session: Session) -> Response:

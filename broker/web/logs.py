@@ -11,14 +11,16 @@ from typing import Any
 
 # Shapes of secrets that could reach a message by accident: JWTs, TikTok tokens (act./rft./clt.),
 # OAuth query parameters, JSON or dict-repr fields, bearer headers. Known secret values are added
-# at start-up. Each pattern comes with its replacement.
+# at start-up. Each pattern comes with its replacement. Alternatives inside a repetition never
+# match the same text (an escape `\\.` or one non-backslash), so no input backtracks badly.
 _PATTERNS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED]"),
     (re.compile(r"\b(?:act|rft|clt)\.[A-Za-z0-9._*!~-]+"), "[REDACTED]"),
     (re.compile(r"(?i)\b(code|state|access_token|refresh_token|login_code|client_secret|token"
                 r"|code_verifier)=[^&\s\"']+"), r"\1=[REDACTED]"),
     (re.compile(r"""(?i)(["'](?:access_token|refresh_token|login_code|client_secret"""
-                r"""|code_verifier)["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2"""), r"\1\2[REDACTED]\2"),
+                r"""|code_verifier)["']\s*:\s*)(["'])(?:\\.|(?!\2)[^\\])*\2"""),
+     r"\1\2[REDACTED]\2"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "[REDACTED]"),
 ]
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

@@ -31,6 +31,7 @@ from broker.tiktok.errors import API_ERRORS, TikTokApiError, TikTokOAuthError
 
 EXTENSION = "tiktok_broker.metrics"
 NAMESPACE = "tiktok_broker"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # else "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OAUTH_ERRORS = frozenset({  # RFC 6749 §5.2 and TikTok's token endpoint (§2.5)
     "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
@@ -121,10 +122,10 @@ def count_login(outcome: str) -> None:
         metrics.logins.labels(outcome).inc()
 
 
-def install_metrics(app: Flask, metrics: Metrics) -> None:
-    """Time and count every request and serve /metrics (the services report to `metrics` too)."""
+def install_metrics(app: Flask, metrics: Metrics, *, serve: bool = True) -> None:
+    """Time and count every request (the services report to `metrics` too); serve /metrics on
+    the app unless `serve` is false (METRICS_BIND: gunicorn serves it on a private address)."""
     app.extensions[EXTENSION] = metrics
-    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # read by prometheus_client
 
     @app.before_request
     def start_timer() -> None:
@@ -132,13 +133,16 @@ def install_metrics(app: Flask, metrics: Metrics) -> None:
 
     @app.after_request
     def observe(response: Response) -> Response:
-        route, method = request.endpoint or "unmatched", request.method
+        route = request.endpoint or "unmatched"  # never the raw path: bounded
+        method = request.method if request.method in METHODS else "other"
         metrics.requests.labels(route, method, str(response.status_code)).inc()
         started = g.get("metrics_started")
         if started is not None:
             metrics.request_seconds.labels(route, method).observe(time.perf_counter() - started)
         return response
 
+    if not serve:
+        return
     bp = Blueprint("metrics", __name__)
 
     @bp.get("/metrics")
@@ -147,10 +151,17 @@ def install_metrics(app: Flask, metrics: Metrics) -> None:
 
         Every worker's samples when in multiprocess mode.
         """
-        registry = metrics.registry
-        if multiprocess_dir:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(scrape_registry(metrics.registry)),
+                        mimetype=CONTENT_TYPE_LATEST)
 
     app.register_blueprint(bp)
+
+
+def scrape_registry(own: CollectorRegistry) -> CollectorRegistry:
+    """What a scrape reads: every worker's samples in multiprocess mode, else `own`."""
+    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # read by prometheus_client
+    if not multiprocess_dir:
+        return own
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+    return registry

@@ -48,6 +48,7 @@ function errorFrom(status, body) {
  * options.brokerUrl       broker origin, e.g. "http://localhost:8000" (required)
  * options.refreshLeeway   max seconds before expiry to renew (default 60; at most 20% of the TTL)
  * options.locks           a Web Locks manager (default navigator.locks; null: no cross-tab lock)
+ * options.storage         where the login's nonce waits for the redirect back (default sessionStorage)
  * options.window, fetch, XMLHttpRequest, now, setTimeout, clearTimeout: injectable for tests.
  */
 export function createBrokerClient(options = {}) {
@@ -72,7 +73,37 @@ export function createBrokerClient(options = {}) {
   let timer = null;
   const listeners = new Set();
 
-  const url = (path) => (/^https?:\/\//.test(path) ? path : brokerUrl + path);
+  const storage = options.storage !== undefined ? options.storage : win?.sessionStorage;
+  const nonceKey = `tiktok-broker-login-nonce ${brokerUrl}`;
+  const brokerOrigin = new URL(brokerUrl).origin;
+
+  // The bearer JWT goes to the broker only: a path is the broker's, and an absolute URL must be
+  // on the broker's origin (a URL from elsewhere would otherwise receive the token).
+  function url(path) {
+    if (!/^[a-z][a-z0-9+.-]*:|^\/\//i.test(path)) return brokerUrl + (path.startsWith('/') ? '' : '/') + path;
+    const target = new URL(path, brokerUrl);
+    if (target.origin !== brokerOrigin) {
+      throw new BrokerError(0, 'foreign_url', `brokerClient only calls its broker (${brokerOrigin}).`);
+    }
+    return target.href;
+  }
+
+  // Login CSRF: a link carrying someone else's #access_token= or #login_code= must not sign this
+  // browser in. Each login gets a random nonce, kept in this tab's sessionStorage and sent to
+  // /login; the broker returns it in the fragment, and a fragment without it is ignored.
+  function newNonce() {
+    const bytes = new Uint8Array(24);
+    globalThis.crypto.getRandomValues(bytes);
+    const nonce = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    storage?.setItem(nonceKey, nonce);
+    return nonce;
+  }
+
+  function takeNonce() {
+    const nonce = storage?.getItem(nonceKey) ?? null;
+    storage?.removeItem(nonceKey);
+    return nonce;
+  }
 
   function emit(reason) {
     const state = getState();
@@ -125,11 +156,15 @@ export function createBrokerClient(options = {}) {
     return token === null || now() >= token.expiresAt - leewayMs(token);
   }
 
-  /** The login URL at the broker; `redirectTo` is a path of this SPA, `scope` extra scopes. */
+  /**
+   * The login URL at the broker; `redirectTo` is a path of this SPA, `scope` extra scopes.
+   * Each call starts a new login: it makes the nonce the redirect back must carry.
+   */
   function loginUrl({ redirectTo, scope } = {}) {
     const params = new URLSearchParams();
     if (redirectTo) params.set('redirect_to', redirectTo);
     if (scope) params.set('scope', Array.isArray(scope) ? scope.join(',') : scope);
+    params.set('nonce', newNonce());
     const qs = params.toString();
     return `${brokerUrl}/login${qs ? `?${qs}` : ''}`;
   }
@@ -150,6 +185,8 @@ export function createBrokerClient(options = {}) {
     // Clear the fragment first, so the token or code never stays in the address bar or history.
     const { pathname, search } = win.location;
     win.history.replaceState(win.history.state, '', pathname + search);
+    const expected = takeNonce();
+    if (!expected || params.get('nonce') !== expected) return { type: 'none' }; // not our login
 
     if (params.has('error')) {
       clearToken('login-error');

@@ -3,8 +3,26 @@ import { BrokerError, createBrokerClient } from '../src/brokerClient.js';
 
 const BROKER = 'http://broker.test';
 
-// A fake browser: location + history, a manual clock and timers, and a scripted fetch.
-function setup({ hash = '', routes = {} } = {}) {
+const NONCE = 'nonce-this-tab-made-for-its-login';
+const NONCE_KEY = `tiktok-broker-login-nonce ${BROKER}`;
+
+// A fake tab's sessionStorage.
+function memoryStorage(entries = {}) {
+  const items = new Map(Object.entries(entries));
+  return {
+    getItem: (k) => (items.has(k) ? items.get(k) : null),
+    setItem: (k, v) => items.set(k, String(v)),
+    removeItem: (k) => items.delete(k),
+    items,
+  };
+}
+
+// A fake browser: location + history, a manual clock and timers, and a scripted fetch. A
+// fragment from the broker carries the nonce this tab stored when it started the login, unless
+// `solicited` is false (a link someone else made).
+function setup({ hash = '', routes = {}, solicited = true } = {}) {
+  if (solicited && /(^|[#&])(access_token|login_code|error)=/.test(hash)) hash += `&nonce=${NONCE}`;
+  const storage = memoryStorage({ [NONCE_KEY]: NONCE });
   const calls = [];
   const clock = { t: 1_000_000, timers: [] };
   const win = {
@@ -67,6 +85,7 @@ function setup({ hash = '', routes = {} } = {}) {
     window: win,
     fetch,
     XMLHttpRequest,
+    storage,
     now: () => clock.t,
     setTimeout: (fn, ms) => {
       const id = clock.timers.length + 1;
@@ -91,11 +110,65 @@ function setup({ hash = '', routes = {} } = {}) {
     }
     clock.t = end;
   };
-  return { client, win, calls, clock };
+  return { client, win, calls, clock, storage };
 }
 
 let n = 0;
 const tokenBody = (expires_in = 900) => ({ access_token: `jwt-${++n}`, token_type: 'Bearer', expires_in });
+
+describe('login CSRF: the nonce', () => {
+  it('ignores a fragment this tab did not ask for, and clears it', async () => {
+    const { client, win, calls } = setup({ hash: '#access_token=attackers&expires_in=900', solicited: false });
+    expect(await client.handleRedirect()).toEqual({ type: 'none' });
+    expect(client.getState().authenticated).toBe(false);
+    expect(win.location.hash).toBe('');
+    expect(calls).toEqual([]);
+  });
+
+  it('ignores a login code with another nonce, without redeeming it', async () => {
+    const { client, calls } = setup({ hash: '#login_code=attackers&nonce=guessed', solicited: false });
+    expect(await client.handleRedirect()).toEqual({ type: 'none' });
+    expect(calls).toEqual([]);
+  });
+
+  it('uses the nonce once: the same fragment a second time is ignored', async () => {
+    const { client, win } = setup({ hash: '#access_token=abc&expires_in=900' });
+    const hash = win.location.hash;
+    expect((await client.handleRedirect()).type).toBe('token');
+    win.location.hash = hash;
+    client.clear?.();
+    expect(await client.handleRedirect()).toEqual({ type: 'none' });
+  });
+
+  it('sends a fresh nonce to /login and keeps it in this tab', async () => {
+    const { client, win, storage } = setup();
+    client.login({ redirectTo: '/post' });
+    const sent = new URL(win.location.assigned).searchParams.get('nonce');
+    expect(sent).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(storage.getItem(NONCE_KEY)).toBe(sent);
+    expect(new URL(client.loginUrl()).searchParams.get('nonce')).not.toBe(sent);
+  });
+});
+
+describe('the bearer token goes to the broker only', () => {
+  it('refuses absolute URLs on other origins, and sends paths and its own origin', async () => {
+    const { client, calls } = setup({
+      hash: '#access_token=tok&expires_in=900',
+      routes: { '/api/me': () => [200, { ok: true }] },
+    });
+    await client.handleRedirect();
+    await expect(client.fetch('https://evil.example/api/me')).rejects.toMatchObject({ error: 'foreign_url' });
+    await expect(client.fetch('//evil.example/api/me')).rejects.toMatchObject({ error: 'foreign_url' });
+    await expect(client.fetchJson('http://broker.test.evil.example/api/me')).rejects.toBeInstanceOf(BrokerError);
+    expect(calls).toEqual([]);
+    await client.fetch(`${BROKER}/api/me`);
+    await client.fetch('/api/me');
+    expect(calls.map((c) => [c.path, c.auth])).toEqual([
+      ['/api/me', 'Bearer tok'],
+      ['/api/me', 'Bearer tok'],
+    ]);
+  });
+});
 
 describe('handleRedirect', () => {
   it('takes the token from the fragment and clears the fragment from the address bar', async () => {
@@ -440,11 +513,11 @@ describe('upload', () => {
 describe('login and logout', () => {
   it('builds the login URL with redirect_to and extra scopes', () => {
     const { client, win } = setup();
-    expect(client.loginUrl()).toBe(`${BROKER}/login`);
+    expect(client.loginUrl()).toMatch(new RegExp(`^${BROKER}/login\\?nonce=[\\w-]{32}$`));
     client.login({ redirectTo: '/post', scope: ['video.publish', 'video.upload'] });
-    expect(win.location.assigned).toBe(
-      `${BROKER}/login?redirect_to=%2Fpost&scope=video.publish%2Cvideo.upload`,
-    );
+    expect(win.location.assigned).toMatch(new RegExp(
+      `^${BROKER}/login\\?redirect_to=%2Fpost&scope=video.publish%2Cvideo.upload&nonce=[\\w-]{32}$`,
+    ));
   });
 
   it('logs out with the bearer and forgets the token; revoke adds ?revoke=true', async () => {

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.support.flows import login
+from tests.support.flows import consent_redirect, finish_login, login, start_login
 
 
 @pytest.fixture
@@ -122,3 +122,35 @@ def test_slow_tiktok_under_load_leaves_the_other_routes_answering(broker_factory
     assert (504, "tiktok_timeout") in codes and (503, "tiktok_busy") in codes
     busy = next(a for a in answers if a.status_code == 503)
     assert busy.headers["Retry-After"] == "1"
+
+
+def test_tiktok_redirects_are_never_followed(broker, sandbox):
+    """A 307 from the token endpoint would re-send the secret, the code and the verifier."""
+    browser = requests.Session()
+    callback_url = consent_redirect(browser, start_login(browser, broker.url))
+    sandbox.reset_log()
+    sandbox.fault("token", "redirect", times=1)
+    result = finish_login(browser, callback_url)
+    assert result.fragment["error"] == "tiktok_bad_response"
+    assert len(sandbox.requests(endpoint="token")) == 1  # asked once, not followed
+
+
+def test_api_redirects_are_bad_responses_with_tiktoks_log_id(uncached, sandbox):
+    broker, result = uncached
+    sandbox.fault("user_info", "redirect", status=302, times=1)
+    response = _me(broker, result)
+    assert response.status_code == 502
+    assert response.json()["error"] == "tiktok_bad_response"
+    assert response.json()["tiktok_log_id"]
+    assert len([r for r in sandbox.requests(endpoint="user_info")]) == 1
+
+
+@pytest.mark.parametrize(("fault", "status"), [
+    ({"kind": "status", "status": 503}, 503), ({"kind": "status", "status": 500}, 502),
+    ({"kind": "rate_limit"}, 429)])
+def test_errors_carry_tiktoks_log_id_whenever_tiktok_gave_one(uncached, sandbox, fault, status):
+    broker, result = uncached
+    sandbox.fault("user_info", times=1, **fault)
+    response = _me(broker, result)
+    assert response.status_code == status
+    assert response.json()["tiktok_log_id"].startswith("2")

@@ -103,7 +103,10 @@ def test_forged_webhooks_are_refused(broker, roomy_sandbox):
                              data=body.replace(b"complete", b"failed"),
                              headers={"TikTok-Signature": _signature_of(body)})
 
-    for answer in (wrong_key, unsigned, garbled, tampered):
+    non_ascii = requests.post(f"{broker.url}/webhooks/tiktok", timeout=10, data=body,
+                              headers={"TikTok-Signature": f"t={int(time.time())},s=" + "é" * 64})
+
+    for answer in (wrong_key, unsigned, garbled, tampered, non_ascii):
         assert answer.status_code == 400, answer.text
         assert answer.json()["error"] == "webhook_signature_invalid"
     assert status_of(broker.url, headers, publish_id)["status"] != "FAILED"
@@ -166,7 +169,7 @@ def test_authorization_removed_ends_every_session(broker, roomy_sandbox, redis_c
         assert answer.status_code == 401
         assert refresh(login_.browser, broker.url).status_code in (400, 401)
     assert not redis_client.exists("tb:grant:-000bob")
-    assert not redis_client.keys("tb:user-sessions:-000bob")
+    assert not redis_client.keys("tb:{*}:user-sessions:-000bob")
     assert requests.get(f"{broker.url}/api/me", headers=other.bearer(), timeout=10).ok
 
 
@@ -178,5 +181,27 @@ def test_a_late_authorization_removed_spares_a_newer_login(broker, roomy_sandbox
              "create_time": int(time.time()) - 3600, "user_openid": "-000bob",
              "content": json.dumps({"reason": 1})}
     answer, _ = signed_webhook(broker.url, "", {}, None, body=json.dumps(stale).encode())
-    assert answer.status_code == 200 and answer.json() == {"status": "ignored"}
+    assert answer.status_code == 200 and answer.json() == {"status": "processed"}
     assert requests.get(f"{broker.url}/api/me", headers=headers, timeout=10).status_code == 200
+
+
+def test_a_removal_before_a_relogin_still_ends_the_older_sessions(broker, roomy_sandbox,
+                                                                    redis_client):
+    """The user cut off a device at TikTok, then signed in again elsewhere before the event
+    arrived: the older device's session ends, the new login and its grant stay."""
+    old_device = login(broker.url, user="-000bob")
+    time.sleep(3.1)
+    removed_at = int(time.time())
+    time.sleep(3.1)
+    new_device = login(broker.url, user="-000bob")
+    event = {"client_key": CLIENT_KEY, "event": "authorization.removed",
+             "create_time": removed_at, "user_openid": "-000bob",
+             "content": json.dumps({"reason": 1})}
+    answer, _ = signed_webhook(broker.url, "", {}, None, body=json.dumps(event).encode())
+    assert answer.status_code == 200 and answer.json() == {"status": "processed"}
+    assert requests.get(f"{broker.url}/api/me", headers=old_device.bearer(),
+                        timeout=10).status_code == 401
+    assert refresh(old_device.browser, broker.url).status_code == 401
+    assert requests.get(f"{broker.url}/api/me", headers=new_device.bearer(),
+                        timeout=10).status_code == 200
+    assert redis_client.exists("tb:grant:-000bob")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -66,3 +67,19 @@ def test_fifty_concurrent_requests(tt, sandbox):
             headers=tt.bearer(tokens)).status_code, range(50)))
     assert codes == [200] * 50
     assert time.monotonic() - started < 5  # served concurrently, not one by one
+
+
+def test_sigterm_stops_it_promptly():
+    """`docker stop` sends SIGTERM to PID 1; the sandbox must exit, not wait for SIGKILL."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_health(f"http://127.0.0.1:{port}")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -14,6 +14,7 @@ def valid_env(**overrides: str) -> dict[str, str]:
         "TIKTOK_CLIENT_KEY": "awkey123",
         "TIKTOK_CLIENT_SECRET": "client-secret-value-that-must-stay-hidden",
         "TIKTOK_REDIRECT_URI": "https://broker.example.com/auth/callback",
+        "SPA_URL": "https://app.example.com/",
         "JWT_SIGNING_KEY": TEST_JWT_SECRET,
         "TOKEN_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
     }

@@ -48,7 +48,7 @@ class Sandbox(ServerProcess):
         self._call("DELETE", "requests")
 
     def fault(self, endpoint: str, kind: str, **kw: Any) -> dict[str, Any]:
-        """Inject a fault (kind: latency, status, rate_limit, malformed, error_200, drop)."""
+        """Inject a fault: latency, status, rate_limit, malformed, error_200, drop, redirect."""
         return dict(self._call("POST", "faults", json={"endpoint": endpoint, "kind": kind, **kw}))
 
     def clear_faults(self) -> None:

@@ -62,7 +62,8 @@ def test_refresh_cookie_is_httponly_path_scoped_and_lax(broker):
     assert "Path=/auth" in refresh_cookie
     assert "SameSite=Lax" in refresh_cookie
     assert "Secure" not in refresh_cookie  # http in development; https brokers set Secure
-    assert "broker_login=;" in header  # the login binding is cleared once used
+    # The binding stays for logins still under way in other tabs (it expires with STATE_TTL).
+    assert "broker_login=;" not in header
 
 
 def test_handoff_login_trades_a_one_time_code(broker_factory, redis_client):
@@ -72,7 +73,8 @@ def test_handoff_login_trades_a_one_time_code(broker_factory, redis_client):
     assert "broker_refresh=" in result.callback.headers["Set-Cookie"]
     code = result.fragment["login_code"]
 
-    traded = requests.post(f"{broker.url}/auth/session", json={"login_code": code}, timeout=10)
+    traded = result.browser.post(f"{broker.url}/auth/session", json={"login_code": code},
+                                 timeout=10)  # the browser that finished the login
     assert traded.status_code == 200
     assert traded.headers["Cache-Control"] == "no-store"
     body = traded.json()
@@ -81,9 +83,39 @@ def test_handoff_login_trades_a_one_time_code(broker_factory, redis_client):
                       headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
     assert me.status_code == 200
 
-    again = requests.post(f"{broker.url}/auth/session", json={"login_code": code}, timeout=10)
+    again = result.browser.post(f"{broker.url}/auth/session", json={"login_code": code},
+                                timeout=10)
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
+
+
+def test_a_login_code_in_a_link_signs_no_other_browser_in(broker_factory, redis_client):
+    """Login CSRF: the attacker's own login code, redeemed by the victim's browser, fails."""
+    broker = broker_factory(SPA_TOKEN_DELIVERY="handoff")
+    attacker = login(broker.url, user="-000bob")
+    victim = requests.Session()
+    victim_own = login(broker.url, browser=requests.Session())  # a browser with a session
+    for browser in (victim, victim_own.browser):
+        answer = browser.post(f"{broker.url}/auth/session",
+                              json={"login_code": attacker.fragment["login_code"]}, timeout=10)
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "invalid_grant"
+    # the code was used up by the attempt: the attacker's link is dead too
+    burned = attacker.browser.post(f"{broker.url}/auth/session",
+                                   json={"login_code": attacker.fragment["login_code"]},
+                                   timeout=10)
+    assert burned.status_code == 400
+
+
+def test_the_spas_nonce_comes_back_in_the_fragment(broker, sandbox):
+    nonce = "n0nce-from-the-spa-0123456789"
+    assert login(broker.url, nonce=nonce).fragment["nonce"] == nonce
+    declined = login(broker.url, nonce=nonce, decision="deny")
+    assert declined.fragment["error"] == "access_denied" and declined.fragment["nonce"] == nonce
+    assert "nonce" not in login(broker.url).fragment
+    bad = requests.get(f"{broker.url}/login", params={"nonce": "short"}, allow_redirects=False,
+                       timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_nonce"
 
 
 def test_handoff_rejects_malformed_bodies(broker_factory, redis_client):

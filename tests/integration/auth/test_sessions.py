@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import requests
 
 from tests.support.flows import login, refresh
@@ -25,7 +28,8 @@ def test_refresh_rotates_the_cookie_and_issues_a_new_jwt(broker):
     assert _me(broker.url, body["access_token"]).status_code == 200
 
 
-def test_reuse_of_a_rotated_cookie_ends_the_session(broker):
+def test_reuse_of_a_rotated_cookie_ends_the_session(broker_factory, redis_client):
+    broker = broker_factory(REFRESH_GRACE_SECONDS="0")
     result = login(broker.url)
     stolen = result.browser.cookies.get("broker_refresh")
     assert refresh(result.browser, broker.url).status_code == 200
@@ -35,6 +39,46 @@ def test_reuse_of_a_rotated_cookie_ends_the_session(broker):
     # The legitimate holder is logged out too, and the session's JWTs are refused.
     assert refresh(result.browser, broker.url).status_code == 401
     assert _me(broker.url, result.access_token).status_code == 401
+
+
+def test_two_tabs_renewing_at_once_both_stay_signed_in(broker):
+    """Within the grace window the just-rotated cookie gets the same successor, not a logout."""
+    result = login(broker.url)
+    cookie = result.browser.cookies.get("broker_refresh")
+    answers: list[requests.Response] = []
+
+    def tab() -> None:
+        answers.append(refresh(requests.Session(), broker.url, cookie=cookie))
+
+    tabs = [threading.Thread(target=tab) for _ in range(4)]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    successors = {a.cookies.get("broker_refresh") for a in answers}
+    assert len(successors) == 1 and cookie not in successors
+    (successor,) = successors
+    assert refresh(requests.Session(), broker.url, cookie=successor).status_code == 200
+
+
+def test_outside_the_grace_window_reuse_is_still_detected(broker_factory, redis_client):
+    broker = broker_factory(REFRESH_GRACE_SECONDS="1")
+    result = login(broker.url)
+    stolen = result.browser.cookies.get("broker_refresh")
+    assert refresh(result.browser, broker.url).status_code == 200
+    time.sleep(1.5)
+    assert refresh(requests.Session(), broker.url, cookie=stolen).status_code == 401
+    assert refresh(result.browser, broker.url).status_code == 401  # the session ended
+
+
+def test_a_successor_cookie_that_rotated_again_is_not_handed_out(broker):
+    """Only the cookie rotated last has a grace window: older ones are reuse."""
+    result = login(broker.url)
+    first = result.browser.cookies.get("broker_refresh")
+    assert refresh(result.browser, broker.url).status_code == 200
+    assert refresh(result.browser, broker.url).status_code == 200
+    assert refresh(requests.Session(), broker.url, cookie=first).status_code == 401
 
 
 def test_refresh_needs_an_allowed_origin(broker):
@@ -85,7 +129,7 @@ def test_logout_with_revoke_ends_all_sessions_and_revokes_at_tiktok(broker, sand
     assert len(sandbox.requests(endpoint="revoke")) == 1
     assert _me(broker.url, laptop.access_token).status_code == 401
     assert redis_client.keys("tb:grant:*") == []
-    assert redis_client.keys("tb:sess:*") == []
+    assert redis_client.keys("tb:{*}:sess:*") == []
 
 
 def test_revoke_failure_at_tiktok_still_logs_out_locally(broker, sandbox, redis_client):
@@ -132,4 +176,23 @@ def test_lost_grant_at_tiktok_means_reauth_and_ends_sessions(broker_factory, san
     assert response.status_code == 401
     assert response.json()["error"] == "reauth_required"
     assert _me(broker.url, result.access_token).json()["error"] == "invalid_token"
-    assert redis_client.keys("tb:sess:*") == []
+    assert redis_client.keys("tb:{*}:sess:*") == []
+
+
+def test_a_new_login_in_the_same_browser_ends_the_session_it_replaces(broker, redis_client):
+    first = login(broker.url, user="-000alice")
+    old_cookie = first.browser.cookies.get("broker_refresh")
+    second = login(broker.url, user="-000bob", browser=first.browser)  # same browser, re-auth
+    assert second.fragment.get("access_token")
+    assert _me(broker.url, first.access_token).status_code == 401
+    assert refresh(requests.Session(), broker.url, cookie=old_cookie).status_code == 401
+    assert not redis_client.exists("tb:grant:-000alice")  # nobody is left to use it
+    assert _me(broker.url, second.access_token).status_code == 200
+
+
+def test_a_relogin_of_the_same_user_keeps_the_grant(broker, redis_client):
+    first = login(broker.url, user="-000alice")
+    again = login(broker.url, user="-000alice", browser=first.browser)
+    assert _me(broker.url, first.access_token).status_code == 401
+    assert _me(broker.url, again.access_token).status_code == 200
+    assert redis_client.exists("tb:grant:-000alice")

@@ -74,12 +74,12 @@ def test_callback_from_another_browser_is_refused(broker, sandbox):
 
 def test_raced_callbacks_complete_one_login(broker, sandbox):
     browser, callback = _approved(broker.url)
-    cookie = browser.cookies.get("broker_login")
+    binding = {"broker_login": browser.cookies.get("broker_login")}
     results: list[requests.Response] = []
 
     def hit() -> None:
-        results.append(requests.get(callback, cookies={"broker_login": cookie},
-                                    allow_redirects=False, timeout=20))
+        results.append(requests.get(callback, cookies=binding, allow_redirects=False,
+                                    timeout=20))
 
     threads = [threading.Thread(target=hit) for _ in range(8)]
     for thread in threads:

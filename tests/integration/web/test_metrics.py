@@ -13,6 +13,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.flows import login
+from tests.support.processes import free_port
 
 Samples = list[tuple[str, dict[str, str], float]]
 
@@ -152,3 +153,28 @@ def test_each_worker_writes_its_own_files(broker_factory, redis_client, sandbox,
     broker.stop()
     assert os.path.isdir(directory)  # a directory that was given is never removed
 
+
+
+def test_made_up_methods_do_not_grow_the_metrics(broker_factory):
+    broker = broker_factory()
+    before, text_before = scrape(broker)
+    for n in range(40):
+        requests.request(f"X{n}METHOD", f"{broker.url}/healthz", timeout=5)
+        requests.get(f"{broker.url}/made-up/path/{n}", timeout=5)
+    after, text = scrape(broker)
+    assert "X1METHOD" not in text and "made-up" not in text
+    assert delta(before, after, "tiktok_broker_http_requests_total", method="other") == 40
+    assert delta(before, after, "tiktok_broker_http_requests_total", route="unmatched",
+                 method="GET") == 40
+    grown = len(text) - len(text_before)
+    assert grown < 6000, grown  # a few new series, not 80
+
+
+def test_metrics_can_be_served_off_the_public_listener(broker_factory):
+    port = free_port()
+    broker = broker_factory(METRICS_BIND=f"127.0.0.1:{port}")
+    requests.get(f"{broker.url}/healthz", timeout=5)
+    assert requests.get(f"{broker.url}/metrics", timeout=5).status_code == 404
+    private = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert private.status_code == 200
+    assert 'route="ops.healthz"' in private.text

@@ -126,10 +126,22 @@ def test_spa_origins_default_to_the_origin_of_spa_url() -> None:
 
 def test_spa_origins_are_parsed_and_must_be_origins() -> None:
     settings = Settings.from_env(valid_env(
-        SPA_ORIGINS="https://a.example.com, http://localhost:5173/"))
-    assert settings.spa_origins == ("https://a.example.com", "http://localhost:5173")
+        SPA_ORIGINS="https://a.example.com, https://B.example.com:8443/"))
+    assert settings.spa_origins == ("https://a.example.com", "https://b.example.com:8443")
     problems = problems_for(valid_env(SPA_ORIGINS="https://a.example.com/path"))
     assert any(p.startswith("SPA_ORIGINS") for p in problems)
+
+
+def test_production_refuses_an_http_spa() -> None:
+    """An http SPA would receive the JWT in the clear (development may use http)."""
+    for env, field in ((valid_env(SPA_URL="http://app.example.com/"), "SPA_URL"),
+                       (valid_env(SPA_URL=""), "SPA_URL"),
+                       (valid_env(SPA_ORIGINS="https://a.example.com,http://localhost:5173"),
+                        "SPA_ORIGINS")):
+        assert any(p.startswith(f"{field}:") for p in problems_for(env)), env
+    dev = valid_env(BROKER_ENV="development", SPA_URL="http://localhost:5173/",
+                    SPA_ORIGINS="http://localhost:5173,http://127.0.0.1:5173")
+    assert Settings.from_env(dev).spa_origins[1] == "http://127.0.0.1:5173"
 
 
 def test_samesite_none_needs_an_https_broker() -> None:

@@ -49,6 +49,17 @@ def test_pull_urls_must_be_https():
     assert check_pull_url("https://anywhere.test/a.mp4", ()) == "https://anywhere.test/a.mp4"
 
 
+@pytest.mark.parametrize("url", [
+    "https://evil\\@media.example.com/a.mp4", "https://evil.test\\.media.example.com/a.mp4",
+    "https://user:pw@media.example.com/a.mp4", "https://@media.example.com/a.mp4",
+    "https://media.example.com/a b.mp4", "https://media.example.com/a\t.mp4",
+    "https://media.example.com/\x00.mp4", "https://média.example.com/a.mp4",
+])
+def test_pull_urls_that_parsers_could_read_differently_are_refused(url):
+    prefixes = ("media.example.com", "https://media.example.com/")
+    assert code_of(check_pull_url, url, prefixes) == "invalid_media_url"
+
+
 def test_post_info_sends_what_was_set_and_both_brand_toggles():
     info = post_info_fields(VideoPostInfo.model_validate({"privacy_level": "SELF_ONLY"}))
     assert info == {"privacy_level": "SELF_ONLY", "brand_content_toggle": False,

@@ -14,6 +14,7 @@ from broker.tiktok.webhook_signature import SignatureInvalid, parse, verify
 SECRET = "client-secret"
 BODY = b'{"event":"post.publish.complete","content":"{\\"publish_id\\":\\"v_pub_url~v2.1\\"}"}'
 NOW = 1_700_000_000
+ARABIC_DIGITS = "\u0661\u0667" + "\u0660" * 8  # 1700000000, digits to str.isdigit
 
 
 def sign(t: int, body: bytes = BODY, secret: str = SECRET) -> str:
@@ -43,6 +44,8 @@ def test_millisecond_timestamps():
     "", "garbage", f"s={sign(NOW)}", f"t={NOW}", f"t=abc,s={sign(NOW)}",
     f"t={NOW},t={NOW},s={sign(NOW)}", f"t={NOW},s={sign(NOW, secret='other')}",
     f"t={NOW + 1},s={sign(NOW)}", f"t={NOW},s={sign(NOW, body=BODY + b' ')}",
+    f"t={NOW},s={'é' * 64}", f"t={NOW},s={sign(NOW)[:-1]}ü", f"t={ARABIC_DIGITS},s={sign(NOW)}",
+    f"t={NOW},s={sign(NOW)}0",
 ])
 def test_bad_signatures_raise(header):
     with pytest.raises(SignatureInvalid):

@@ -96,7 +96,8 @@ def test_hsts_only_when_the_broker_is_https(store: redis.Redis) -> None:
     assert "Strict-Transport-Security" not in plain.headers
     secure_settings = make_settings(
         BROKER_ENV="production", TIKTOK_REDIRECT_URI="https://broker.example.com/auth/callback",
-        TIKTOK_AUTH_URL="https://127.0.0.1:1/v2/auth/authorize/", TIKTOK_API_URL="https://127.0.0.1:1")
+        TIKTOK_AUTH_URL="https://127.0.0.1:1/v2/auth/authorize/", TIKTOK_API_URL="https://127.0.0.1:1",
+        SPA_URL="https://app.example.com/")
     secure = create_app(secure_settings).test_client().get("/healthz")
     _drop_broker_log_handlers()
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -237,7 +238,7 @@ def test_login_cookie_binds_the_browser(client: FlaskClient) -> None:
     attributes = [part.strip().lower() for part in cookie.split(";")]
     assert "httponly" in attributes
     assert "samesite=lax" in attributes
-    assert "path=/auth/callback" in attributes
+    assert "path=/" in attributes  # /login reuses it: logins in several tabs all complete
     assert "max-age=300" in attributes
     assert "secure" not in attributes  # http broker in development
 
@@ -252,7 +253,7 @@ def test_login_stores_the_transaction_sealed_under_the_state_digest(
     stored = store.hgetall(name)
     raw = json.dumps(stored)
     assert state not in raw and state not in name
-    binding = client.get_cookie("broker_login", path="/auth/callback")
+    binding = client.get_cookie("broker_login")
     assert binding is not None and binding.value not in raw
     # Only the test, which holds the key, can open it: the verifier matches the challenge.
     vault = Vault(services_of(app).settings.encryption_keys)
@@ -274,7 +275,8 @@ def test_pkce_off_sends_no_challenge(store: redis.Redis) -> None:
 def test_the_login_cookie_is_secure_on_an_https_broker(store: redis.Redis) -> None:
     settings = make_settings(
         BROKER_ENV="production", TIKTOK_REDIRECT_URI="https://broker.example.com/auth/callback",
-        TIKTOK_AUTH_URL="https://127.0.0.1:1/v2/auth/authorize/", TIKTOK_API_URL="https://127.0.0.1:1")
+        TIKTOK_AUTH_URL="https://127.0.0.1:1/v2/auth/authorize/", TIKTOK_API_URL="https://127.0.0.1:1",
+        SPA_URL="https://app.example.com/")
     app = create_app(settings)
     _drop_broker_log_handlers()
     response, _ = login(app.test_client())

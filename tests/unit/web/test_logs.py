@@ -6,7 +6,10 @@ import io
 import json
 import logging
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,3 +175,14 @@ def test_secrets_in_json_or_dict_shaped_text_are_masked(
     first, second, _ = lines(stream)
     assert "'open_id': 'open-1'" in first["message"] and "86400" in first["message"]
     assert '"open_id": "open-1"' in second["message"]
+
+
+def test_an_unterminated_run_of_backslashes_is_redacted_in_linear_time():
+    """The quoted-value pattern once backtracked exponentially on this input (a ReDoS)."""
+    program = ("from broker.web.logs import RedactingFilter\n"
+               "text = '{\"access_token\": \"' + '\\\\' * 4000 + 'x'\n"
+               "print(len(RedactingFilter().redact(text)))\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[3])
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 4000
