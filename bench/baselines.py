@@ -2,9 +2,15 @@
 
     BROKER_BIND=127.0.0.1:8100 gunicorn bench.baselines:bare_app -c gunicorn.conf.py
     BROKER_BIND=127.0.0.1:8101 gunicorn bench.baselines:forward_app -c gunicorn.conf.py
+    BROKER_BIND=127.0.0.1:8102 gunicorn bench.baselines:floor_app -c gunicorn.conf.py
 
 `bare_app`: GET /api/me answers $BENCH_ME_JSON (the profile the broker serves, captured from
 it) with the broker's Cache-Control; no auth, no Redis. The floor for a cached /api/me.
+
+`floor_app`: GET /api/me verifies the bearer JWT exactly as the broker does (the broker's own
+JwtService, same key, issuer and audience from $BENCH_JWT_SECRET, $BENCH_JWT_ISSUER,
+$BENCH_JWT_AUDIENCE), then makes ONE Redis round trip ($BENCH_REDIS_URL: a GET of the profile
+it stored at start-up) and answers it. The floor for a revocable, shared session in this stack.
 
 `forward_app`: GET /api/me asks $BENCH_SANDBOX_URL/v2/user/info/?fields=$BENCH_FIELDS with
 `Authorization: Bearer $BENCH_TIKTOK_TOKEN` (a real TikTok access token) through one pooled
@@ -19,7 +25,7 @@ import os
 from typing import Any
 
 import requests
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from requests.adapters import HTTPAdapter
 
 
@@ -35,6 +41,36 @@ def make_bare_app() -> Flask:
     @app.get("/api/me")
     def me() -> Response:
         response = jsonify(profile)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return _with_health(app)
+
+
+def make_floor_app() -> Flask:
+    import redis
+
+    from broker.auth.jwts import JwtService
+    from broker.clock import SystemClock
+    from broker.config.keys import load_signing_keys
+
+    app = Flask("bench.floor")
+    jwts = JwtService(load_signing_keys(os.environ.get("BENCH_JWT_SECRET", "x" * 32)),
+                      issuer=os.environ.get("BENCH_JWT_ISSUER", ""),
+                      audience=os.environ.get("BENCH_JWT_AUDIENCE", "tiktok-broker"), ttl=900,
+                      clock=SystemClock())
+    store = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                                 socket_timeout=2, decode_responses=True)
+    key = "bench:floor:profile"
+    store.set(key, os.environ.get("BENCH_ME_JSON", "{}"), ex=3600)
+
+    @app.get("/api/me")
+    def me() -> Response:
+        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return Response(status=401)
+        jwts.verify(token)
+        response = Response(store.get(key), mimetype="application/json")
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
@@ -65,3 +101,4 @@ def make_forward_app() -> Flask:
 
 bare_app = make_bare_app()
 forward_app = make_forward_app()
+floor_app = make_floor_app() if os.environ.get("BENCH_REDIS_URL") else None

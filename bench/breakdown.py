@@ -3,8 +3,9 @@
     python -m bench.breakdown [--redis redis://127.0.0.1:6379/14] [--calls 2000]
 
 Starts a sandbox, builds the broker with `create_app()` against it, logs a user in through the
-consent form, then times the JWT check, each Redis round trip of the request, and the whole
-request through Flask's test client (no network, no gunicorn: the pieces, not the throughput).
+consent form, then times the JWT check, the request's one Redis round trip (broker.auth.gate:
+session, rate windows and cached profile in one script), and the whole request through Flask's
+test client (no network, no gunicorn: the pieces, not the throughput).
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-import limits
 import requests
-from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from broker import create_app
 from broker.config.settings import Settings
+from broker.profiles import fields_for
 from broker.services import EXTENSION, Services
-from broker.web.ratelimits import KEY_PREFIX
 from tests.support.broker import broker_env
 from tests.support.consent import submit_consent
 from tests.support.sandbox import start_sandbox
@@ -53,20 +51,15 @@ def run(redis_url: str, calls: int) -> dict[str, float]:
         landed = client.get(f"{callback.path}?{callback.query}")
         token = dict(parse_qsl(urlsplit(landed.headers["Location"]).fragment))["access_token"]
         principal = svc.jwts.verify(token)
-        limiter = MovingWindowRateLimiter(RedisStorage(
-            "redis://", connection_pool=svc.redis.connection_pool, key_prefix=KEY_PREFIX))
-        item = limits.parse("100000000/minute")
         bearer = {"Authorization": f"Bearer {token}"}
+        client.get("/api/me", headers=bearer)  # cached from here on
+        slot = svc.profiles.cache_slot(principal.open_id, fields_for(principal.scopes, None))
         pieces = {
             "Flask + test client, a route doing nothing (`/healthz`)":
                 lambda: client.get("/healthz"),
             "JWT verification (HS256, claims, kid)": lambda: svc.jwts.verify(token),
-            "Redis round trip: session still alive (`EXISTS`)":
-                lambda: svc.sessions.is_active(principal.session_id),
-            "Redis round trip: rate-limit window (moving-window Lua)":
-                lambda: limiter.hit(item, "user:bench", "api"),
-            "Redis round trip: cached profile (`HGET` + JSON)":
-                lambda: svc.profiles.get(principal.open_id, ("open_id", "display_name")),
+            "the one Redis round trip: session, rate window, cached profile (one script)":
+                lambda: svc.gate.enter(principal, count=True, cached=slot),
             "**whole cached `GET /api/me`**": lambda: client.get("/api/me", headers=bearer),
         }
         return {name: timed(calls, action) for name, action in pieces.items()}

@@ -4,8 +4,10 @@
     python -m bench me-uncached [--quick] ...
 
 cached: the broker with its profile cache on (a real login, then wrk with the JWT; every request
-verifies the JWT, checks the session in Redis and answers the cached profile) against
-`bench.baselines:bare_app`, which answers the same JSON with no auth and no Redis.
+verifies the JWT, checks the session, counts the rate limit and reads the cached profile) against
+two baselines: `bench.baselines:bare_app`, which answers the same JSON with no auth and no Redis,
+and `bench.baselines:floor_app`, the same JWT verification plus one Redis round trip (the floor
+of a revocable, shared session in this stack).
 
 uncached: the broker with PROFILE_CACHE_TTL=0 (every request also fetches the profile from the
 sandbox, with the user's stored TikTok token) against `bench.baselines:forward_app`, which only
@@ -18,7 +20,9 @@ GUNICORN_THREADS; wrk runs baseline, broker, baseline, broker ... and the median
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import redis
@@ -38,7 +42,8 @@ from bench.common import (
     table,
     wrk,
 )
-from tests.support.env import TEST_ENCRYPTION_KEY
+from tests.support.broker import JWT_ISSUER
+from tests.support.env import TEST_ENCRYPTION_KEY, TEST_JWT_SECRET
 from tests.support.flows import login
 from tests.support.sandbox import ROOT
 
@@ -65,6 +70,8 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
     workers = workers or default_workers()
     cache_ttl = "600" if kind == "cached" else "0"
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "broker": []}
+    if kind == "cached":
+        runs = {"baseline": [], "floor": [], "broker": []}
     with private_redis() as redis_url, \
             broker_stack(redis_url, workers=workers, env={"PROFILE_CACHE_TTL": cache_ttl}) \
             as (sandbox, brokers):
@@ -80,11 +87,19 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
             app, env = "bench.baselines:forward_app", {
                 "BENCH_SANDBOX_URL": sandbox.url, "BENCH_FIELDS": ",".join(profile),
                 "BENCH_TIKTOK_TOKEN": stored_access_token(redis_url, profile["open_id"])}
-        with gunicorn(app, env, workers=workers, root=ROOT) as base:
-            check = requests.get(f"{base.url}/api/me", timeout=10)
-            check.raise_for_status()
-            assert check.json() == profile, (check.json(), profile)
-            targets = {"baseline": base.url, "broker": broker.url}
+        floor_env = {"BENCH_ME_JSON": json.dumps(profile), "BENCH_REDIS_URL": redis_url,
+                     "BENCH_JWT_SECRET": TEST_JWT_SECRET, "BENCH_JWT_ISSUER": JWT_ISSUER}
+        with gunicorn(app, env, workers=workers, root=ROOT) as base, \
+                optional_gunicorn(kind == "cached", "bench.baselines:floor_app", floor_env,
+                                  workers) as floor:
+            targets = {"baseline": base.url}
+            if floor is not None:
+                targets["floor"] = floor.url
+            targets["broker"] = broker.url
+            for name, url in targets.items():
+                check = requests.get(f"{url}/api/me", headers=headers, timeout=10)
+                check.raise_for_status()
+                assert check.json() == profile, (name, check.json(), profile)
             wrk_env = {"BENCH_TOKEN": jwt}
             if warmup:
                 for url in targets.values():
@@ -105,22 +120,43 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
                       "p50_us": median([r["latency_us"]["p50"] for r in rs]),
                       "p99_us": median([r["latency_us"]["p99"] for r in rs])}
                for name, rs in runs.items()}
-    return {"benchmark": f"me-{kind}", "load": load.label(), "rounds": rounds,
-            "workers": workers, "threads_per_worker": 8, "profile_cache_ttl": cache_ttl,
-            "machine": machine(), "runs": runs, "summary": summary,
-            "ratio": summary["broker"]["rps"] / summary["baseline"]["rps"]}
+    result = {"benchmark": f"me-{kind}", "load": load.label(), "rounds": rounds,
+              "workers": workers, "threads_per_worker": 8, "profile_cache_ttl": cache_ttl,
+              "machine": machine(), "runs": runs, "summary": summary,
+              "ratio": summary["broker"]["rps"] / summary["baseline"]["rps"]}
+    if "floor" in summary:
+        result["ratio_to_floor"] = summary["broker"]["rps"] / summary["floor"]["rps"]
+        result["floor_ratio"] = summary["floor"]["rps"] / summary["baseline"]["rps"]
+    return result
+
+
+@contextlib.contextmanager
+def optional_gunicorn(wanted: bool, app: str, env: dict[str, str],
+                      workers: int) -> Iterator[Any]:
+    """A baseline app under gunicorn when `wanted`, else None."""
+    if not wanted:
+        yield None
+        return
+    with gunicorn(app, env, workers=workers, root=ROOT) as server:
+        yield server
 
 
 def markdown(result: dict[str, Any]) -> str:
     s = result["summary"]
     base_label = ("bare Flask, same JSON" if result["benchmark"] == "me-cached"
                   else "Flask forwarding to the sandbox")
-    rows = [[f"`{result['benchmark']}` broker", f"{s['broker']['rps']:.0f}",
-             f"{s['broker']['p50_us'] / 1000:.1f} ms", f"{s['broker']['p99_us'] / 1000:.1f} ms",
-             f"**{result['ratio']:.2f}**"],
-            [f"baseline: {base_label}", f"{s['baseline']['rps']:.0f}",
-             f"{s['baseline']['p50_us'] / 1000:.1f} ms",
-             f"{s['baseline']['p99_us'] / 1000:.1f} ms", "1.00"]]
+
+    def row(label: str, name: str, ratio: str) -> list[str]:
+        return [label, f"{s[name]['rps']:.0f}", f"{s[name]['p50_us'] / 1000:.1f} ms",
+                f"{s[name]['p99_us'] / 1000:.1f} ms", ratio]
+
+    rows = [row(f"`{result['benchmark']}` broker", "broker", f"**{result['ratio']:.2f}**"
+                + (f" (**{result['ratio_to_floor']:.2f}** of the floor)"
+                   if "ratio_to_floor" in result else ""))]
+    if "floor" in s:
+        rows.append(row("floor: Flask + the same JWT check + one Redis GET", "floor",
+                        f"{result['floor_ratio']:.2f}"))
+    rows.append(row(f"baseline: {base_label}", "baseline", "1.00"))
     return (table(["", "req/s (median)", "p50", "p99", "broker / baseline"], rows)
             + f"\n\n{result['load']}, {result['rounds']} interleaved rounds, "
             f"{result['workers']} workers x 8 threads each; {machine_line(result['machine'])}")

@@ -40,6 +40,7 @@ from bench.common import (
     say,
     table,
 )
+from broker.storage.keyspace import session_key, user_key
 from tests.support.broker import SCOPES
 from tests.support.env import TEST_ENCRYPTION_KEY
 from tests.support.flows import login
@@ -67,10 +68,10 @@ def settle(client: redis.Redis) -> int:
 
 def key_usage(client: redis.Redis, open_id: str) -> dict[str, int]:
     """MEMORY USAGE of each key a logged-in user has (one session)."""
-    sessions = [str(s) for s in client.smembers(f"tb:user-sessions:{open_id}")]
-    names = {"session": f"tb:sess:{sessions[0]}" if sessions else "",
-             "session index": f"tb:user-sessions:{open_id}", "grant": f"tb:grant:{open_id}",
-             "profile cache": f"tb:profile:{open_id}"}
+    sessions = [str(s) for s in client.smembers(user_key(open_id, "user-sessions"))]
+    names = {"session": session_key(sessions[0]) if sessions else "",
+             "session index": user_key(open_id, "user-sessions"),
+             "grant": f"tb:grant:{open_id}", "profile cache": user_key(open_id, "profile")}
     return {label: int(client.memory_usage(name, samples=0) or 0) if name else 0
             for label, name in names.items()}
 
@@ -95,7 +96,7 @@ def real_sample(redis_url: str, users: tuple[str, ...]) -> dict[str, Any]:
     vault = Vault((base64.urlsafe_b64decode(TEST_ENCRYPTION_KEY),))
     grant = GrantStore(client, vault, SystemClock()).load(users[0])
     assert grant is not None
-    profiles = client.hgetall(f"tb:profile:{users[0]}")
+    profiles = client.hgetall(user_key(users[0], "profile"))
     field_set, profile_json = next(iter(profiles.items()))
     usage = {user: key_usage(client, user) for user in users}
     client.flushall()
@@ -137,7 +138,8 @@ def stores(redis_url: str) -> Iterator[tuple[Any, Any, redis.Redis]]:
     client = redis.Redis.from_url(redis_url, decode_responses=True, max_connections=16)
     vault = Vault((base64.urlsafe_b64decode(TEST_ENCRYPTION_KEY),))
     try:
-        yield SessionStore(client, SystemClock()), GrantStore(client, vault, SystemClock()), client
+        clock = SystemClock()
+        yield SessionStore(client, clock, vault), GrantStore(client, vault, clock), client
     finally:
         client.close()
 

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 
-from broker.errors import BadRequest, Forbidden
+from broker.errors import BadRequest, Forbidden, UpstreamError
 from broker.grants import GrantKeeper
-from broker.storage.keyspace import redis_key
+from broker.schemas import Profile
+from broker.storage.keyspace import user_key
 from broker.tiktok import TikTokClient, TikTokGrant
 
 # Which scope each user-info field needs (tiktok-api.md §4, after the 2024 scope migration).
@@ -41,16 +43,23 @@ def fields_for(scopes: frozenset[str] | tuple[str, ...], requested: str | None) 
 
 
 class ProfileService:
-    """`tb:profile:<open_id>`: a hash of profiles by field set, dropped `ttl` s after creation."""
+    """`tb:{<tag>}:profile:<open_id>`: a hash of profiles by field set, each the JSON answer
+    of `/api/me` (checked against the Profile model before it is kept), dropped `ttl` s after
+    creation."""
 
     def __init__(self, redis_client: redis.Redis, grants: GrantKeeper, tiktok: TikTokClient,
                  ttl: int) -> None:
         self._redis, self._grants, self._tiktok, self._ttl = redis_client, grants, tiktok, ttl
 
+    def cache_slot(self, open_id: str, fields: tuple[str, ...]) -> tuple[str, str] | None:
+        """(key, hash field) of the cached answer for these fields; None when caching is off.
+        broker.auth.gate reads it in the same round trip as the session check."""
+        return (user_key(open_id, "profile"), ",".join(sorted(fields))) if self._ttl else None
+
     def get(self, open_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
         """The profile with exactly `fields`, from cache when fresh, else from TikTok."""
         if self._ttl:
-            cached = self._redis.hget(redis_key("profile", open_id), ",".join(sorted(fields)))
+            cached = self._redis.hget(user_key(open_id, "profile"), ",".join(sorted(fields)))
             if cached is not None:
                 profile: dict[str, Any] = json.loads(cached)
                 return profile
@@ -62,8 +71,13 @@ class ProfileService:
         user = self._tiktok.user_info(grant.access_token, fields)
         return self._keep(grant.open_id, {f: user.get(f) for f in fields})
 
-    def _keep(self, open_id: str, profile: dict[str, Any]) -> dict[str, Any]:
-        name, field_set = redis_key("profile", open_id), ",".join(sorted(profile))
+    def _keep(self, open_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        try:  # what TikTok sent is checked once, here: the cached JSON is served as it is
+            profile = Profile.model_validate(fields).model_dump(mode="json", exclude_unset=True)
+        except ValidationError as exc:
+            raise UpstreamError("TikTok answered with data of an unexpected shape.",
+                                code="tiktok_bad_response") from exc
+        name, field_set = user_key(open_id, "profile"), ",".join(sorted(profile))
         if self._ttl:
             pipe = self._redis.pipeline()
             pipe.hset(name, field_set, json.dumps(profile))
@@ -73,4 +87,4 @@ class ProfileService:
 
     def forget(self, open_id: str) -> None:
         """Drop the user's cached profiles (logout with revoke, grant removed)."""
-        self._redis.delete(redis_key("profile", open_id))
+        self._redis.delete(user_key(open_id, "profile"))

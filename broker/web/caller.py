@@ -13,9 +13,22 @@ from broker.auth.jwts import Principal
 from broker.errors import BrokerError, Unauthenticated
 
 
-def remember(principal: Principal | None = None, refusal: BrokerError | None = None) -> None:
-    """Record who is calling (or why they are refused) for the rest of this request."""
-    g.principal, g.refusal = principal, refusal
+def remember(principal: Principal | None = None, refusal: BrokerError | None = None, *,
+             cached: str | None = None, counted: bool = False) -> None:
+    """Record who is calling (or why they are refused) for the rest of this request, with
+    the answer broker.auth.gate read for the route and whether it counted the API rate limit."""
+    g.principal, g.refusal, g.cached_answer, g.api_counted = principal, refusal, cached, counted
+
+
+def cached_answer() -> str | None:
+    """The route's cached answer (JSON), read in the round trip that checked the session."""
+    answer: str | None = g.get("cached_answer")
+    return answer
+
+
+def api_counted() -> bool:
+    """Whether this call was already counted against the caller's API rate limit."""
+    return bool(g.get("api_counted"))
 
 
 def identified() -> Principal | None:

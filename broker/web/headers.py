@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from collections.abc import Callable
+
+from flask import Flask, Response, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,6 +17,15 @@ def install_http_policies(app: Flask, settings: Settings) -> None:
          resources={r"/api/*": {}, r"/auth/*": {}, r"/logout": {}},
          allow_headers=["Authorization", "Content-Type", "Content-Range"],
          expose_headers=["Retry-After", "WWW-Authenticate"], max_age=600)
+    # flask-cors matches every response's path against its resources; a request without an
+    # Origin header is not a cross-origin one and gets nothing from it, so it skips the work
+    # (about a sixth of a cached /api/me's own time). Its hook is the one CORS() just added.
+    cors: Callable[[Response], Response] = app.after_request_funcs[None][-1]  # type: ignore[assignment]
+
+    def cors_for_cross_origin(response: Response) -> Response:
+        return cors(response) if "Origin" in request.headers else response
+
+    app.after_request_funcs[None][-1] = cors_for_cross_origin
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n,  # type: ignore[method-assign]

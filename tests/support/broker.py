@@ -10,6 +10,7 @@ from tests.support.processes import ServerProcess, free_port, spawn, wait_health
 from tests.support.sandbox import ROOT
 
 CLIENT_KEY = "sbawdevclientkey"
+JWT_ISSUER = "http://broker.test"
 CLIENT_SECRET = "sandbox-dev-client-secret"
 SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 
@@ -28,7 +29,7 @@ def broker_env(*, sandbox_url: str, redis_url: str, port: int,
         "TIKTOK_TIMEOUT": "3",
         "REDIS_URL": redis_url,
         "SPA_URL": "http://127.0.0.1:5173/",
-        "JWT_ISSUER": "http://broker.test",
+        "JWT_ISSUER": JWT_ISSUER,
         **(env or {}),
     })
 

@@ -3,6 +3,8 @@ every worker and replica, answered 429 in the broker's JSON shape with Retry-Aft
 
 from __future__ import annotations
 
+import re
+
 import requests
 
 from tests.support.flows import login
@@ -71,12 +73,16 @@ def test_keys_live_under_the_prefix_with_ttls(broker_factory, redis_client, sand
     broker = broker_factory(**LIMITED)
     result = login(broker.url)
     requests.get(f"{broker.url}/api/me", headers=result.bearer(), timeout=10)
-    limiter_keys = [k for k in redis_client.keys("*") if "LIMIT" in k or k.startswith("tb:rl")]
+    limiter_keys = [k for k in redis_client.keys("*") if "LIMIT" in k or k.startswith("tb:rl")
+                    or ":rl-api:" in k]
     assert limiter_keys
     for key in limiter_keys:
-        assert key.startswith("tb:rl:"), key
-        assert 0 < redis_client.ttl(key) <= 60, key
-    assert any("user:-000alice" in k for k in limiter_keys)  # the API counts by user
+        # sign-in routes: `limits` under tb:rl:; a signed-in user's API window: in their slot
+        assert key.startswith("tb:rl:") or re.fullmatch(r"tb:\{[0-9a-f]{12}\}:rl-api:.+", key)
+        # a window's counter outlives it by one window (the next one weighs it)
+        assert 0 < redis_client.ttl(key) <= (120 if ":rl-api:" in key else 60), key
+    # the API counts by user (broker.auth.gate), in the user's own slot
+    assert any(":-000alice:" in k for k in limiter_keys if ":rl-api:" in k)
 
 
 def test_operations_and_webhooks_are_not_limited(broker_factory, redis_client, sandbox):

@@ -14,7 +14,6 @@ from flask import Flask
 from broker import create_app
 from broker.profiles import fields_for
 from broker.services import EXTENSION, Services
-from broker.storage.keyspace import redis_key
 from tests.support.apps import REDIS_URL, make_settings
 
 
@@ -30,10 +29,9 @@ def signed_in(svc: Services, open_id: str = "user-1") -> str:
     """A live session with a cached profile; its bearer JWT."""
     scopes = ("user.info.basic",)
     session, _ = svc.sessions.create(open_id, scopes, 600)
-    fields = fields_for(scopes, None)
-    svc.redis.hset(redis_key("profile", open_id), ",".join(sorted(fields)),
-                   json.dumps({f: f"{f}-value" for f in fields}))
-    svc.redis.expire(redis_key("profile", open_id), 60)
+    key, field = svc.profiles.cache_slot(open_id, fields_for(scopes, None)) or ("", "")
+    svc.redis.hset(key, field, json.dumps({f: f"{f}-value" for f in fields_for(scopes, None)}))
+    svc.redis.expire(key, 60)
     return svc.jwts.issue(open_id, session.session_id, scopes)
 
 
@@ -52,13 +50,13 @@ def test_a_cached_me_verifies_the_jwt_once(app: Flask, monkeypatch: pytest.Monke
     svc: Services = app.extensions[EXTENSION]
     token = signed_in(svc)
     verified = count_calls(monkeypatch, svc.jwts, "verify")
-    session_checks = count_calls(monkeypatch, svc.sessions, "is_active")
+    gate = count_calls(monkeypatch, svc.gate, "enter")
     answer = app.test_client().get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["open_id"] == "open_id-value"  # from the cache, not TikTok
-    assert (len(verified), len(session_checks)) == (1, 1)
-    # the limiter counted this request against the user, which only the verified JWT names
-    assert svc.redis.keys("tb:rl*user:user-1*")
+    assert (len(verified), len(gate)) == (1, 1)
+    # the gate counted this request against the user, which only the verified JWT names
+    assert svc.redis.keys("tb:{*}:rl-api:*:user-1:*") and not svc.redis.keys("tb:rl:*")
 
 
 def test_a_refused_jwt_is_verified_once_and_counted_by_address(
@@ -71,7 +69,7 @@ def test_a_refused_jwt_is_verified_once_and_counted_by_address(
     assert answer.status_code == 401
     assert answer.get_json()["error"] == "invalid_token"
     assert len(verified) == 1
-    assert not svc.redis.keys("tb:rl*user:*") and svc.redis.keys("tb:rl*ip:*")
+    assert not svc.redis.keys("*rl-api*") and svc.redis.keys("tb:rl*ip:*")
 
 
 def test_routes_without_bearer_security_verify_nothing(
