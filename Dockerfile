@@ -1,6 +1,7 @@
-# Broker and sandbox image (one image, two commands):
-#   broker:  gunicorn app:app -c gunicorn.conf.py   (the default CMD, port 8000)
-#   sandbox: python -m sandbox --host 0.0.0.0 --port 9000
+# Broker and sandbox image (one image, three commands):
+#   broker:   gunicorn app:app -c gunicorn.conf.py   (the default CMD, port 8000)
+#   sandbox:  python -m sandbox --host 0.0.0.0 --port 9000
+#   demo app: python -m demo_app --host 0.0.0.0 --port 5050 (an app backend using the broker)
 # Build: docker build -t tiktok-broker .   (docker compose up builds it for you)
 
 # --- builder: turn the pinned requirements into wheels (every pin ships a binary wheel for
@@ -29,6 +30,7 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
 COPY app.py gunicorn.conf.py ./
 COPY broker/ broker/
 COPY sandbox/ sandbox/
+COPY demo_app/ demo_app/
 USER 10001:10001
 EXPOSE 8000
 # No curl in slim images: Python's urllib. Exits non-zero on a refused connection, a timeout

@@ -2,8 +2,8 @@
 
 `create_app` is the whole wiring, in the order a request meets it. The package's layers, from
 the top: `views/` (routes) → `web/` (what the factory installs around them) → `services` →
-feature folders (`auth/`, `posting/`, `grants`, `profiles`, `webhooks`) → `tiktok/` (the wire) →
-`config/`, `storage/`, `errors`, `clock`, `schemas`. Imports only point down.
+feature folders (`auth/`, `posting/`, `videos/`, `grants`, `profiles`, `webhooks`) →
+`tiktok/` (the wire) → `config/`, `storage/`, `errors`, `clock`, `schemas`. Imports only point down.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from broker.config.settings import Settings
 from broker.errors import register_error_handlers
 from broker.services import EXTENSION, Observers, build_services
 from broker.views import content, ops, profile, publish, webhooks
+from broker.views import doctor as doctor_views  # aliased: broker.doctor is a package
+from broker.views import posts as posts_views
+from broker.views import service as service_views
+from broker.views import videos as videos_views  # too, and importing it rebinds the name
 from broker.views.auth import auth_blueprint
+from broker.web.audit import install_audit
 from broker.web.bearer import identify
 from broker.web.headers import install_http_policies
 from broker.web.logs import configure_logging
@@ -39,8 +44,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         webhook=metrics.count_webhook))
     # Before each request, in this order: CORS, timing, who is calling, rate limits.
     install_http_policies(app, settings)
-    install_metrics(app, metrics)  # before the limiter: its 429s are timed and counted too
+    # before the limiter (its 429s are timed and counted too); /metrics on the app, or only at
+    # METRICS_BIND (served by gunicorn.conf.py, off the public listener)
+    install_metrics(app, metrics, serve=not settings.metrics_bind)
     app.before_request(identify)  # the caller, resolved once: the limiter and views read it
+    install_audit(app)  # one line per service call (broker.accounts), after it is answered
     install_rate_limits(app, settings, svc.redis.connection_pool)
     register_error_handlers(app)
     app.register_blueprint(auth_blueprint(settings.callback_path))
@@ -49,6 +57,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(content.bp)
     app.register_blueprint(publish.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(videos_views.bp)
+    app.register_blueprint(doctor_views.bp)
+    app.register_blueprint(posts_views.bp)
+    app.register_blueprint(service_views.bp)
     ops.register_verification_files(app, dict(settings.verification_files))
     install_openapi(app)  # last: it documents every route added above
     return app

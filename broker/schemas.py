@@ -46,6 +46,10 @@ class LoginQuery(Query):
     redirect_to: str | None = Field(None, description="A path on the SPA, or an absolute URL "
                                     "whose origin is in SPA_ORIGINS.")
     scope: str | None = Field(None, description="Extra TikTok scopes, comma-separated.")
+    nonce: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{16,128}$", description=(
+        "A random value the SPA made and kept for this login; it comes back in the fragment "
+        "(`nonce=`), and the SPA ignores a fragment without its own nonce (login CSRF)."))
+    error_codes: ClassVar[dict[str, str]] = {"nonce": "invalid_nonce"}
 
 
 class CallbackQuery(Query):
@@ -81,8 +85,10 @@ class LogoutQuery(Query):
 # --- profile and creator info --------------------------------------------------------------
 
 class MeQuery(Query):
-    fields: str | None = Field(None, description="Comma-separated profile fields; all the "
+    fields: str | None = Field(None, max_length=400, pattern=r"^[A-Za-z0-9_, ]*$",
+                               description="Comma-separated profile fields; all the "
                                "granted scopes allow when absent.")
+    error_codes: ClassVar[dict[str, str]] = {"fields": "invalid_fields"}
 
 
 class Profile(BaseModel):
@@ -147,7 +153,7 @@ class PhotoPostInfo(BaseModel):
     brand_organic_toggle: bool = False
 
 
-_POST_CODES = {"mode": "invalid_mode", "post_info": "invalid_post_info",
+POST_CODES = {"mode": "invalid_mode", "post_info": "invalid_post_info",
                "post_info.privacy_level": "invalid_privacy_level"}
 
 
@@ -158,8 +164,12 @@ class VideoRequest(Body):
     post_info: VideoPostInfo | None = None
     video_url: HttpsUrl | None = None
     video_size: int | None = Field(None, ge=1, description="The video's size in bytes.")
-    error_codes: ClassVar[dict[str, str]] = {**_POST_CODES, "video_url": "media_url_not_https",
-                                             "video_size": "invalid_video_size"}
+    source_url: HttpsUrl | None = Field(None, description=(
+        "The video in the app's own storage: the broker fetches it and uploads it to TikTok; "
+        "answered 202 with a post record."))
+    error_codes: ClassVar[dict[str, str]] = {**POST_CODES, "video_url": "media_url_not_https",
+                                             "video_size": "invalid_video_size",
+                                             "source_url": "media_url_not_https"}
 
 
 class PhotoRequest(Body):
@@ -167,7 +177,7 @@ class PhotoRequest(Body):
     post_info: PhotoPostInfo | None = None
     photo_images: list[HttpsUrl] = Field(min_length=1, max_length=35)
     photo_cover_index: int = Field(0, ge=0, description="0-based index of the cover image.")
-    error_codes: ClassVar[dict[str, str]] = {**_POST_CODES,
+    error_codes: ClassVar[dict[str, str]] = {**POST_CODES,
                                              "photo_images": "invalid_photo_images",
                                              "photo_cover_index": "invalid_photo_cover_index"}
 

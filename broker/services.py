@@ -7,9 +7,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+import limits
 import redis
 from flask import current_app
 
+from broker.accounts.acting import Acting
+from broker.accounts.connect import Connector
+from broker.accounts.keys import ServiceKeyStore
+from broker.accounts.links import AccountStore
+from broker.accounts.manage import ConnectedAccounts
+from broker.auth.gate import Gate
 from broker.auth.jwts import JwtService
 from broker.auth.login import Login, LoginPolicy
 from broker.auth.sessions import SessionStore
@@ -17,16 +24,27 @@ from broker.auth.transactions import TransactionStore
 from broker.clock import Clock
 from broker.config.settings import Settings
 from broker.grants import GrantKeeper, GrantStore
+from broker.jobs.events import AppEvents
+from broker.jobs.idempotency import IdempotencyStore
+from broker.jobs.queue import JobQueue
+from broker.jobs.records import PostStore
+from broker.jobs.runner import PostRunner, RunPolicy
+from broker.jobs.scheduler import PostScheduler
+from broker.jobs.tracking import PostTracker
 from broker.posting.budget import CallBudget
 from broker.posting.publisher import PostingPolicy, Publisher
 from broker.posting.records import PublishStore
 from broker.posting.uploads import Uploader
 from broker.profiles import ProfileService
+from broker.sources.fetcher import SourceFetcher
 from broker.storage.connection import connect
 from broker.storage.vault import Vault
 from broker.tiktok import TikTokClient
 from broker.tiktok.client import CallNote, unobserved
 from broker.tiktok.content_posting import ContentPosting
+from broker.tiktok.display import APP_LIMIT_PER_MINUTE, Display
+from broker.videos.budget import AppBudget
+from broker.videos.library import VideoLibrary
 from broker.webhooks import WebhookReceiver
 
 EXTENSION = "tiktok_broker"
@@ -55,6 +73,17 @@ class Services:
     publisher: Publisher
     uploader: Uploader
     webhooks: WebhookReceiver
+    videos: VideoLibrary
+    idempotency: IdempotencyStore
+    posts: PostScheduler
+    runner: PostRunner
+    events: AppEvents
+    tracker: PostTracker
+    service_keys: ServiceKeyStore
+    acting: Acting
+    connector: Connector
+    accounts: ConnectedAccounts
+    gate: Gate
 
     def store_ready(self) -> bool:
         """Whether Redis answers right now and takes writes (a replica does not)."""
@@ -76,9 +105,16 @@ def build_services(settings: Settings, clock: Clock,
         scopes=settings.scopes, pkce=settings.pkce == "hex", timeout=settings.tiktok_timeout,
         max_concurrency=settings.tiktok_max_concurrency, clock=clock,
         observe=observers.tiktok_call)
-    sessions = SessionStore(client, clock)
+    sessions = SessionStore(client, clock, vault, grace=settings.refresh_grace)
+    links = AccountStore(client, clock)
+
+    def grant_lost(open_id: str) -> None:
+        """TikTok refused the grant (or it is gone): sessions end, connected accounts show it."""
+        sessions.end_all(open_id)
+        links.mark_reauth(open_id)
+
     grants = GrantKeeper(GrantStore(client, vault, clock), tiktok, client, clock,
-                         on_grant_lost=sessions.end_all, on_refresh=observers.refresh)
+                         on_grant_lost=grant_lost, on_refresh=observers.refresh)
     profiles = ProfileService(client, grants, tiktok, settings.profile_cache_ttl)
     jwts = JwtService(settings.signing_keys, issuer=settings.jwt_issuer,
                       audience=settings.jwt_audience, ttl=settings.jwt_ttl, clock=clock)
@@ -88,13 +124,40 @@ def build_services(settings: Settings, clock: Clock,
         redis_client=client, clock=clock,
         policy=PostingPolicy(settings.audited, settings.verified_url_prefixes,
                              settings.upload_chunk_size))
+    videos = VideoLibrary(client, grants, Display(tiktok),
+                          AppBudget(client, clock, APP_LIMIT_PER_MINUTE), clock)
 
-    def forget_user(open_id: str) -> None:
-        """Drop everything held for a user: TikTok tokens, sessions, cached profile and info."""
+    queue = JobQueue(connect(settings.redis_url, decode_responses=False))
+    events = AppEvents(url=settings.app_webhook_url, secret=settings.app_webhook_secret,
+                       redis_client=client, queue=queue, clock=clock)
+    post_store = PostStore(client, vault, clock, settings.post_record_days)
+    tracker = PostTracker(post_store, events, publisher, queue, clock)
+    fetcher = SourceFetcher(allowed_hosts=settings.media_source_hosts,
+                            timeout=settings.media_source_timeout,
+                            ca_file=settings.media_source_ca_file)
+    uploader = Uploader(posting, records, client)
+
+    def drop_grant(open_id: str) -> None:
+        """Drop the TikTok tokens held for an account, and what was cached with them."""
         grants.store.delete(open_id)
-        sessions.end_all(open_id)
         profiles.forget(open_id)
         publisher.forget(open_id)
+        videos.forget(open_id)
+
+    def forget_user(open_id: str) -> bool:
+        """A user's sessions end; their TikTok tokens go too unless an app user holds the
+        account (broker.accounts). True when the tokens were dropped."""
+        sessions.end_all(open_id)
+        if links.held(open_id):
+            return False
+        drop_grant(open_id)
+        return True
+
+    def remove_user(open_id: str) -> None:
+        """TikTok removed the grant: everything held for the account goes, links show it."""
+        sessions.end_all(open_id)
+        drop_grant(open_id)
+        links.mark_reauth(open_id)
 
     login = Login(
         tiktok=tiktok, transactions=TransactionStore(client, vault, settings.state_ttl),
@@ -105,11 +168,32 @@ def build_services(settings: Settings, clock: Clock,
     webhooks = WebhookReceiver(
         client_key=settings.client_key, client_secret=settings.client_secret,
         tolerance=settings.webhook_tolerance, redis_client=client, clock=clock, records=records,
-        grants=grants.store, forget_user=forget_user, on_delivery=observers.webhook)
+        grants=grants.store, forget_user=remove_user,
+        end_sessions_before=sessions.end_created_before, on_delivery=observers.webhook,
+        on_publish=tracker.news,
+        on_removed=lambda open_id, reason: events.emit(
+            "account.removed", {"account_id": open_id, "reason": reason}))
+    keys = ServiceKeyStore(client, clock)
+    gate = Gate(client, clock, tuple(limits.parse_many(settings.rate_limit_api))
+                if settings.rate_limit_enabled else ())
     return Services(
-        settings=settings, clock=clock, redis=client, tiktok=tiktok, sessions=sessions,
+        gate=gate, settings=settings, clock=clock, redis=client, tiktok=tiktok, sessions=sessions,
         grants=grants, jwts=jwts, profiles=profiles, login=login, publisher=publisher,
-        uploader=Uploader(posting, records, client), webhooks=webhooks)
+        uploader=uploader, webhooks=webhooks, videos=videos,
+        service_keys=keys, acting=Acting(keys, links),
+        connector=Connector(redis_client=client, vault=vault, ttl=settings.state_ttl,
+                            login=login, profiles=profiles, accounts=links),
+        accounts=ConnectedAccounts(
+            accounts=links, sessions=sessions, grants=grants, login=login, jwts=jwts,
+            clock=clock, token_issue=settings.service_token_issue, drop_grant=drop_grant),
+        idempotency=IdempotencyStore(client, clock), events=events, tracker=tracker,
+        posts=PostScheduler(store=post_store, queue=queue, fetcher=fetcher, clock=clock,
+                            audited=settings.audited, verified=settings.verified_url_prefixes),
+        runner=PostRunner(
+            store=post_store, queue=queue, publisher=publisher, uploader=uploader,
+            fetcher=fetcher, tracker=tracker, redis_client=client, clock=clock,
+            policy=RunPolicy(settings.post_lease, settings.post_retry_base,
+                             settings.post_cap_retry, settings.upload_chunk_size)))
 
 
 def services() -> Services:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from flask import Flask, Response
 
-from . import api, authorize, control, faults, oauth, posting, upload
+from . import api, authorize, control, faults, oauth, posting, upload, videos
 from .config import Config, ConfigError
 from .faults import Faults, RequestLog
 from .posts import Posts
@@ -60,7 +60,7 @@ def create_app(config: Config | None = None, environ: Mapping[str, str] | None =
     app = Flask(__name__)
     services = Services(config)
     app.extensions["sandbox"] = services
-    for module in (authorize, oauth, api, posting, upload, control):
+    for module in (authorize, oauth, api, posting, upload, videos, control):
         app.register_blueprint(module.bp)
     faults.install(app)
 

@@ -14,6 +14,7 @@ bp = Blueprint("authorize", __name__)
 
 HEX_CHALLENGE = re.compile(r"^[0-9a-fA-F]{64}$")  # §1.2: hex SHA-256, 64 characters
 B64URL_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 7636 base64url SHA-256
+SESSION_COOKIE = "sandbox_tiktok_session"  # the browser's sign-in at "TikTok" (§1.1)
 PARAMS = ("client_key", "response_type", "scope", "redirect_uri", "state",
           "code_challenge", "code_challenge_method", "disable_auto_auth")
 
@@ -30,6 +31,9 @@ def validate(params: dict[str, str]) -> str | None:
     # §1.1: comma-separated; a space-separated list is wrong.
     scopes = params.get("scope", "").split(",")
     if not params.get("scope") or any(s not in KNOWN_SCOPES for s in scopes):
+        return "scope"
+    # §5.11 [OBS]: a scope the app was not approved for fails the whole authorize request.
+    if cfg.approved_scopes and any(s not in cfg.approved_scopes for s in scopes):
         return "scope"
     if cfg.require_state and not params.get("state"):
         return "state"
@@ -57,6 +61,12 @@ def consent_page() -> Response:
     bad = validate(params)
     if bad:
         return html_error(bad)
+    signed_in = USERS_BY_ID.get(request.cookies.get(SESSION_COOKIE, ""))
+    cfg = current_app.extensions["sandbox"].config
+    if cfg.auto_auth and signed_in is not None and params.get("disable_auto_auth") != "1":
+        # §1.1 disable_auto_auth=0 (or absent): a signed-in browser is sent straight back, as
+        # the account it is signed in with, with every scope asked for
+        return _approve(params, signed_in.open_id, tuple(params["scope"].split(",")))
     hidden = [(k, v) for k, v in params.items() if k != "scope"]
     hidden.append(("requested_scope", params["scope"]))
     html = render_template("consent.html", client_key=params["client_key"], action=request.path,
@@ -86,12 +96,21 @@ def decide() -> Response:
         query = {"error": "access_denied", "error_description": why, **state}
         return _back(params["redirect_uri"], query)
     granted = tuple(s for s in requested if s in ticked)
+    return _approve(params, user.open_id, granted)
+
+
+def _approve(params: dict[str, str], open_id: str, granted: tuple[str, ...]) -> Response:
+    """Issue a code for the user and send the browser back; it stays signed in to "TikTok"."""
     svc = current_app.extensions["sandbox"]
-    g.open_id = user.open_id
-    code = svc.store.issue_code(user.open_id, granted, params["redirect_uri"],
+    g.open_id = open_id
+    code = svc.store.issue_code(open_id, granted, params["redirect_uri"],
                                 params.get("code_challenge", ""), svc.config.code_ttl)
+    state = {"state": params["state"]} if "state" in params else {}
     # §1.3: the granted scopes come back as `scopes` (plural), comma-separated.
-    return _back(params["redirect_uri"], {"code": code, "scopes": ",".join(granted), **state})
+    response = _back(params["redirect_uri"], {"code": code, "scopes": ",".join(granted),
+                                              **state})
+    response.set_cookie(SESSION_COOKIE, open_id, httponly=True, samesite="Lax", path="/v2/auth/")
+    return response
 
 
 def _back(redirect_uri: str, query: dict[str, str]) -> Response:

@@ -44,6 +44,9 @@ class Config:
     pkce: str = field(default="required", metadata=_choice("required", "optional"))
     pkce_base64url: str = field(default="reject", metadata=_choice("reject", "accept"))
     require_state: bool = False  # §1.5: "yes in practice", never documented
+    # §1.1: a browser already signed in to TikTok skips the consent page (and its account
+    # choice) unless the request says disable_auto_auth=1. Off: the page is always shown.
+    auto_auth: bool = False
     code_ttl: int = 600  # §1.3 [UNCONFIRMED]: third parties claim about 10 minutes
     # --- token endpoint (§2) ---------------------------------------------------------------
     errors_as_200: bool = False  # §2.5: TikTok sometimes answers errors with HTTP 200
@@ -67,6 +70,9 @@ class Config:
         default="invalid_param", metadata=_choice("invalid_param", "invalid_params")
     )
     creator_can_post: bool = False  # §5.1 [OBS]: undocumented boolean some clients read
+    # --- the app's registration and the Display API (§4b, §5.11, §9) -----------------------
+    approved_scopes: tuple[str, ...] = ()  # empty: every known scope; others are refused
+    cover_url_ttl: int = 21600  # §4b: a cover_image_url expires 6 h after it is issued
     # --- content posting (§5) ---------------------------------------------------------------
     verified_url_prefixes: tuple[str, ...] = ("https://media.example.com/",)
     processing_seconds: float = 3.0
@@ -79,6 +85,12 @@ class Config:
     posts_per_day: int = 15  # §5.9: "typically around 15 posts/day"
     pending_share_cap: int = 5  # §5.3: 5 pending shares per 24 h
     active_user_cap: int = 5  # §5.9: unaudited clients, 5 posting users per 24 h
+    # --- behaviour integrators reported in 2026 (§5.11), off by default ----------------------
+    refuse_multi_chunk: bool = False  # multi-chunk inits: 400 "The chunk size is invalid"
+    photo_fail_reason: str = ""  # photo posts fail so, e.g. picture_size_check_failed (>1080 px)
+    refuse_png: bool = False  # a .png photo fails the post (JPEG and WEBP only)
+    inbox_app_too_old: bool = False  # drafts refused: app_version_check_failed (needs 31.8)
+    public_id_delay: float = 0.0  # seconds between PUBLISH_COMPLETE and the public post id
     # --- rate limits (§7) --------------------------------------------------------------------
     rate_limits: bool = True
     ratelimit_header: bool = False  # §7 [UNCONFIRMED]: x-ratelimit-reset
@@ -138,7 +150,8 @@ class Config:
         for uri in self.redirect_uris:
             if not uri.startswith(("http://", "https://")) or "#" in uri or len(uri) >= 512:
                 out.append(f"redirect_uris: {uri!r} must be absolute http(s), <512, no fragment")
-        for name in ("access_ttl", "refresh_ttl", "code_ttl", "upload_url_ttl", "mb"):
+        for name in ("access_ttl", "refresh_ttl", "code_ttl", "upload_url_ttl", "mb",
+                     "cover_url_ttl"):
             if getattr(self, name) < 0:
                 out.append(f"{name}: must not be negative")
         if self.processing_seconds < 0 or self.webhook_backoff < 0:
@@ -152,6 +165,7 @@ class Config:
         out = dataclasses.asdict(self)
         out["redirect_uris"] = list(self.redirect_uris)
         out["verified_url_prefixes"] = list(self.verified_url_prefixes)
+        out["approved_scopes"] = list(self.approved_scopes)
         out["effective_access_ttl"] = self.effective_access_ttl
         out["effective_refresh_ttl"] = self.effective_refresh_ttl
         return out

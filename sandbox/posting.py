@@ -67,6 +67,8 @@ def _source(info: Any) -> tuple[str, tuple[int, int, int] | None] | Response:
     problem = chunk_plan_problem(*plan, cfg)
     if problem:
         return invalid_param(problem)
+    if cfg.refuse_multi_chunk and plan[2] != 1:  # §5.11 [OBS]: since 2026-08
+        return api_error("invalid_params", "The chunk size is invalid", 400)
     return "FILE_UPLOAD", plan  # type: ignore[return-value]
 
 
@@ -86,6 +88,9 @@ def _privacy_problem(tok: AccessToken, post_info: dict[str, Any]) -> Response | 
 
 
 def _refused(tok: AccessToken, mode: str) -> Response | None:
+    if mode == "inbox" and current_app.extensions["sandbox"].config.inbox_app_too_old:
+        return api_error("app_version_check_failed",  # §5.11: drafts need TikTok 31.8+
+                         "The creator's TikTok app is too old for this.", 400)
     refusal = current_app.extensions["sandbox"].posts.posting_refusal(user_of(tok), mode)
     return api_error(refusal[0], refusal[1], 403) if refusal else None
 
@@ -180,8 +185,12 @@ def content_init() -> Response:
     if problem:
         return problem
     posts = current_app.extensions["sandbox"].posts
-    return _created(posts.create(tok.open_id or "", "photo", "direct" if direct else "inbox",
-                                 "PULL_FROM_URL", post_info.get("privacy_level", "")))
+    task = posts.create(tok.open_id or "", "photo", "direct" if direct else "inbox",
+                        "PULL_FROM_URL", post_info.get("privacy_level", ""))
+    pngs = [u for u in images if str(u).lower().split("?")[0].endswith(".png")]
+    task.fail_later = cfg.photo_fail_reason or (  # §5.11: found while TikTok downloads them
+        "file_format_check_failed" if cfg.refuse_png and pngs else "")
+    return _created(task)
 
 
 def _own_task(tok: AccessToken) -> Task | Response:

@@ -57,6 +57,8 @@ class Task:
     status: str = ""
     fail_reason: str = ""
     post_ids: list[int] = field(default_factory=list)
+    fail_later: str = ""  # §5.11: a photo post that fails once TikTok looked at the images
+    public_at: float | None = None  # §5.11: when a late public post id arrives
 
     @property
     def publish_type(self) -> str:
@@ -191,6 +193,9 @@ class Posts:
                 return
             content: dict[str, Any] = {"publish_id": task.publish_id,
                                        "publish_type": task.publish_type}
+            if task.fail_later:
+                self.fail(task, task.fail_later)
+                return
             if task.mode == "inbox":
                 task.status = "SEND_TO_USER_INBOX"
                 self.webhooks.send("post.publish.inbox_delivered", task.open_id, content)
@@ -198,15 +203,26 @@ class Posts:
             task.status = "PUBLISH_COMPLETE"
             self.webhooks.send("post.publish.complete", task.open_id, content)
             if task.privacy != "SELF_ONLY":  # §5.5: ids only once the post is public
-                task.post_ids = [7_000_000_000_000_000_000 + secrets.randbelow(10**17)]
-                self.webhooks.send("post.publish.publicly_available", task.open_id,
-                                   {**content, "post_id": str(task.post_ids[0])})
+                task.public_at = self.clock.now() + self._config().public_id_delay
+                self.release_public_id(task)
+
+    def release_public_id(self, task: Task) -> None:
+        """Give a public post its id once `public_at` passed (§5.11: hours or days late)."""
+        with self.lock:
+            if task.public_at is None or self.clock.now() < task.public_at:
+                return
+            task.public_at = None
+            task.post_ids = [7_000_000_000_000_000_000 + secrets.randbelow(10**17)]
+            self.webhooks.send("post.publish.publicly_available", task.open_id,
+                               {"publish_id": task.publish_id, "post_id": str(task.post_ids[0]),
+                                "publish_type": task.publish_type})
 
     def tick(self) -> None:
         """Advance every unfinished task (run by a background thread)."""
         with self.lock:
             for task in list(self.tasks.values()):
                 self.advance(task)
+                self.release_public_id(task)
 
     def fail(self, task: Task, reason: str) -> None:
         """End a task as FAILED with ``reason`` and fire post.publish.failed (§6)."""

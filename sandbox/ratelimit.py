@@ -13,7 +13,10 @@ LIMITS: dict[str, int] = {
     "inbox_video_init": 6,
     "content_init": 6,
     "status_fetch": 30,
+    "video_list": 600,  # §4b: 600 per endpoint per minute, per app rather than per token
+    "video_query": 600,
 }
+PER_APP = frozenset({"video_list", "video_query"})
 WINDOW = 60.0
 
 
@@ -35,7 +38,7 @@ class RateLimiter:
         if limit is None:
             return None
         with self._lock:
-            q = self._hits[(endpoint, token)]
+            q = self._hits[(endpoint, "*" if endpoint in PER_APP else token)]
             while q and q[0] <= now - WINDOW:
                 q.popleft()
             if len(q) >= limit:

@@ -6,6 +6,7 @@ import re
 import time
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import ClientDisconnected
 
 from .posts import Task
 
@@ -21,7 +22,10 @@ def _drain(limit: int) -> int:
     stream = request.stream
     total = 0
     while total < limit:
-        piece = stream.read(min(PIECE, limit - total))
+        try:
+            piece = stream.read(min(PIECE, limit - total))
+        except (ClientDisconnected, OSError):  # the client died mid-chunk: a short body
+            break
         if not piece:
             break
         total += len(piece)

@@ -1,7 +1,8 @@
 """The layout of broker/ is its architecture (README "Code layout"); these checks keep it so.
 
 Layers, top to bottom; a module may import its own layer or any layer below, never above:
-views → web → services → features (auth, posting, grants, profiles, webhooks) → tiktok →
+views → web → services → features (auth, posting, grants, profiles, webhooks, videos) →
+tiktok →
 config, storage, errors, clock, schemas.
 """
 
@@ -15,13 +16,16 @@ import pytest
 BROKER = Path(__file__).resolve().parents[1] / "broker"
 LAYERS = {  # the first dotted part under broker -> its rank (higher imports lower)
     "__init__": 7, "__main__": 7, "views": 6, "web": 5, "services": 4,
-    "auth": 3, "posting": 3, "grants": 3, "profiles": 3, "webhooks": 3,
+    "auth": 3, "posting": 3, "grants": 3, "profiles": 3, "webhooks": 3, "videos": 3,
+    "doctor": 3, "jobs": 3, "sources": 3, "worker": 5, "accounts": 3,
     "tiktok": 2, "config": 1, "storage": 1, "errors": 1, "clock": 1, "schemas": 1,
 }
 # Features may use one another only along these edges (the one direction each is allowed).
 FEATURE_EDGES = {("auth", "grants"), ("auth", "profiles"), ("posting", "grants"),
                  ("posting", "auth"), ("webhooks", "grants"), ("webhooks", "posting"),
-                 ("profiles", "grants")}
+                 ("profiles", "grants"), ("videos", "grants"), ("jobs", "posting"),
+                 ("jobs", "sources"), ("jobs", "auth"), ("accounts", "auth"),
+                 ("accounts", "grants"), ("accounts", "profiles")}
 MODULES = sorted(p for p in BROKER.rglob("*.py") if "__pycache__" not in p.parts)
 
 

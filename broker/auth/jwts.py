@@ -24,10 +24,19 @@ LEEWAY = 5  # seconds of clock skew tolerated between replicas
 class Principal:
     """Who a verified JWT speaks for."""
 
-    open_id: str
+    open_id: str  # the TikTok account acted for ("" on a service route, which names none)
     session_id: str
-    scopes: frozenset[str]
+    scopes: frozenset[str]  # the account's granted TikTok scopes
     jwt_id: str
+    # Who holds the credential, when it is not the account's own login: "key:<id>" (a service
+    # key) or "app:<app_user_id>" (a JWT minted for an app user; broker.accounts).
+    holder: str = ""
+    permissions: frozenset[str] | None = None  # a service credential's scopes; None: a login
+
+    @property
+    def caller(self) -> str:
+        """Whom a request counts against (rate limits, idempotency): the holder, else the user."""
+        return self.holder or "user:" + self.open_id
 
 
 class JwtService:
@@ -58,7 +67,8 @@ class JwtService:
             key = self._keys.get(_unverified_kid(token))
             if key is None:
                 jwt.get_unverified_header(token)  # a malformed token is "invalid", as always
-                raise InvalidToken("The token's key is unknown.")
+                raise InvalidToken("The token was signed with a key this broker no longer has "
+                                   "(its JWT signing keys changed); sign in again.")
             claims: dict[str, Any] = jwt.decode(
                 token, key.public, algorithms=[key.algorithm], audience=self.audience,
                 issuer=self.issuer, options={"require": REQUIRED_CLAIMS, "verify_exp": False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,12 @@ from broker.errors import BadRequest, Conflict, RateLimited, UpstreamError
 from broker.grants import GrantKeeper
 from broker.posting import rules
 from broker.posting.budget import CallBudget
+from broker.posting.fallback import init_upload
 from broker.posting.records import PublishRecord, PublishStore, check_publish_id
+from broker.posting.rules import ChunkPlan
 from broker.schemas import PhotoRequest, PostStarted, PublishStatus, VideoRequest
 from broker.storage.keyspace import redis_key
-from broker.tiktok.content_posting import ContentPosting
+from broker.tiktok.content_posting import ContentPosting, Started
 
 CREATOR_INFO_TTL = 30  # seconds; §5.10 wants fresh creator info on every render of the page
 STATUS_LIMIT = 30  # §7: status/fetch, 30 requests/min per user access_token
@@ -38,6 +41,10 @@ class PostingPolicy:
     audited: bool  # TIKTOK_AUDITED: passed TikTok's Content Posting audit (§5.9)
     verified_url_prefixes: tuple[str, ...]  # TIKTOK_VERIFIED_URL_PREFIXES (§5.7)
     chunk_size: int  # UPLOAD_CHUNK_SIZE (§5.6)
+
+
+def _ignore(answer: PostStarted) -> None:
+    """The default `on_started`: nobody needs the answer early."""
 
 
 class Publisher:
@@ -69,7 +76,8 @@ class Publisher:
         options = [str(o) for o in info.get("privacy_level_options") or []]
         return options if self.policy.audited else [o for o in options if o == "SELF_ONLY"]
 
-    def start_video(self, who: Principal, body: VideoRequest) -> PostStarted:
+    def start_video(self, who: Principal, body: VideoRequest,
+                    on_started: Callable[[PostStarted], None] = _ignore) -> PostStarted:
         """Check and start a video post: pull from `video_url` or upload `video_size` bytes."""
         mode = body.mode
         rules.require_scope(who.scopes, mode)
@@ -90,25 +98,41 @@ class Publisher:
             source = plan.source_info()
         if mode == "direct":
             rules.check_offered(info, self.creator_info(who.open_id))
+        if plan is not None:
+            plan, started = init_upload(
+                plan, lambda src: self.init_video(who.open_id, mode, info, src))
+            source = plan.source_info()
+        else:
+            started = self.init_video(who.open_id, mode, info, source)
+        answer = PostStarted(publish_id=started.publish_id)
+        if plan is not None:
+            answer = PostStarted(publish_id=started.publish_id,
+                                 upload_url=f"/api/uploads/{started.publish_id}")
+        on_started(answer)  # TikTok has the post: an idempotent retry must replay this answer
+        self.keep_started(who.open_id, started, source, plan)
+        return answer
+
+    def init_video(self, open_id: str, mode: str, info: dict[str, Any],
+                   source: dict[str, Any]) -> Started:
+        """The video init of `mode` (§5.2 direct; §5.3 the inbox init takes source_info only)."""
+        if mode == "direct":
             request = {"post_info": info, "source_info": source}
-            started = self.grants.call(
-                who.open_id, lambda token: self.tiktok.init_video(token, request))
-        else:  # §5.3: the inbox init takes source_info only
-            inbox = {"source_info": source}
-            started = self.grants.call(
-                who.open_id, lambda token: self.tiktok.init_inbox_video(token, inbox))
+            return self.grants.call(open_id, lambda t: self.tiktok.init_video(t, request))
+        inbox = {"source_info": source}
+        return self.grants.call(open_id, lambda t: self.tiktok.init_inbox_video(t, inbox))
+
+    def keep_started(self, open_id: str, started: Started, source: dict[str, Any],
+                     plan: ChunkPlan | None) -> None:
+        """Record a video TikTok accepted (an upload needs its upload_url)."""
         if plan is not None and not started.upload_url:
             raise UpstreamError("TikTok gave no upload_url.", code="tiktok_bad_response")
         self.records.create(PublishRecord(
-            started.publish_id, who.open_id, source=source["source"], plan=plan,
+            started.publish_id, open_id, source=source["source"], plan=plan,
             upload_url=started.upload_url,
             status="PROCESSING_UPLOAD" if plan else "PROCESSING_DOWNLOAD"))
-        if plan is not None:
-            return PostStarted(publish_id=started.publish_id,
-                               upload_url=f"/api/uploads/{started.publish_id}")
-        return PostStarted(publish_id=started.publish_id)
 
-    def start_photo(self, who: Principal, body: PhotoRequest) -> PostStarted:
+    def start_photo(self, who: Principal, body: PhotoRequest,
+                    on_started: Callable[[PostStarted], None] = _ignore) -> PostStarted:
         """Check and start a photo post (§5.4: pulled from verified URLs, 1 to 35 images)."""
         mode = body.mode
         rules.require_scope(who.scopes, mode)
@@ -124,16 +148,22 @@ class Publisher:
             rules.check_offered(info, self.creator_info(who.open_id))
         else:
             info = {k: v for k, v in info.items() if k in rules.PHOTO_DRAFT_FIELDS}
+        started = self.init_photo(who.open_id, mode, info, urls, cover)
+        answer = PostStarted(publish_id=started.publish_id)
+        on_started(answer)
+        self.records.create(PublishRecord(started.publish_id, who.open_id, source="PULL_FROM_URL",
+                                          status="PROCESSING_DOWNLOAD"))
+        return answer
+
+    def init_photo(self, open_id: str, mode: str, info: dict[str, Any], urls: list[str],
+                   cover: int) -> Started:
+        """The photo init (§5.4: pulled from verified URLs)."""
         request = {"media_type": "PHOTO",
                    "post_mode": "DIRECT_POST" if mode == "direct" else "MEDIA_UPLOAD",  # §5.4
                    "post_info": info,
                    "source_info": {"source": "PULL_FROM_URL", "photo_images": urls,
                                    "photo_cover_index": cover}}
-        started = self.grants.call(
-            who.open_id, lambda token: self.tiktok.init_content(token, request))
-        self.records.create(PublishRecord(started.publish_id, who.open_id, source="PULL_FROM_URL",
-                                          status="PROCESSING_DOWNLOAD"))
-        return PostStarted(publish_id=started.publish_id)
+        return self.grants.call(open_id, lambda t: self.tiktok.init_content(t, request))
 
     def status(self, open_id: str, publish_id: str, *, force: bool = False) -> PublishStatus:
         """The post's status: webhook news when any arrived, else TikTok's fetch (§5.5)."""

@@ -13,7 +13,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 
-def connect(url: str, *, timeout: float = 2.0) -> redis.Redis:
+def connect(url: str, *, timeout: float = 2.0, decode_responses: bool = True) -> redis.Redis:
     """A pooled client for `redis://`, `rediss://`, `unix://` or `redis+sentinel://` URLs.
 
     Short socket timeouts make an unreachable Redis a fast 503 rather than a hung worker; the
@@ -21,7 +21,7 @@ def connect(url: str, *, timeout: float = 2.0) -> redis.Redis:
     """
     options: dict[str, Any] = {
         "socket_timeout": timeout, "socket_connect_timeout": timeout,
-        "health_check_interval": 15, "decode_responses": True,
+        "health_check_interval": 15, "decode_responses": decode_responses,
         # No retries, whatever redis-py's default of the day: a retry multiplies the time a
         # request waits on a dead Redis, and re-sending a write whose reply was lost could
         # apply it twice (a refresh-cookie rotation would then look like a replay).

@@ -14,7 +14,14 @@ from requests.adapters import HTTPAdapter
 from broker.clock import Clock
 from broker.errors import UpstreamError, UpstreamUnavailable
 from broker.tiktok import oauth
-from broker.tiktok.errors import TikTokApiError, TikTokOAuthError, check_http, guarded, json_object
+from broker.tiktok.errors import (
+    TikTokApiError,
+    TikTokOAuthError,
+    check_http,
+    guarded,
+    json_object,
+    refuse_redirects,
+)
 from broker.tiktok.oauth import AuthorizationRequest, TikTokGrant
 
 CONNECT_TIMEOUT = 3.05
@@ -49,6 +56,7 @@ class TikTokClient:
         self.http = requests.Session()
         self.http.mount("https://", self._adapter)
         self.http.mount("http://", self._adapter)
+        self.http.hooks["response"].append(refuse_redirects)
         # A bulkhead: when TikTok is slow, at most this many of the process's threads wait on
         # it, so the rest keep serving other routes (health, refresh, cached profiles).
         self._slots = threading.BoundedSemaphore(max_concurrency)
@@ -57,12 +65,13 @@ class TikTokClient:
 
     # --- Login Kit -------------------------------------------------------------------------
 
-    def authorization_request(self, extra_scopes: tuple[str, ...] = ()) -> AuthorizationRequest:
+    def authorization_request(self, extra_scopes: tuple[str, ...] = (),
+                              always_ask: bool = False) -> AuthorizationRequest:
         """A fresh state (and PKCE verifier) and the consent-page URL carrying them."""
         scopes = tuple(dict.fromkeys(self.scopes + extra_scopes))
         return oauth.authorization_request(auth_url=self.auth_url, client_key=self.client_key,
                                            redirect_uri=self.redirect_uri, scopes=scopes,
-                                           pkce=self.pkce)
+                                           pkce=self.pkce, always_ask=always_ask)
 
     def exchange_code(self, code: str, code_verifier: str | None) -> TikTokGrant:
         """Trade an authorization code for the user's tokens (§2.1)."""

@@ -16,6 +16,7 @@ import requests
 
 from broker.errors import UpstreamError
 from broker.tiktok.client import TikTokClient
+from broker.tiktok.errors import TikTokApiError
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 VIDEO_INIT = "/v2/post/publish/video/init/"
@@ -26,6 +27,7 @@ CANCEL = "/v2/post/publish/cancel/"
 
 CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 UPLOAD_RATE_FLOOR = 1024 * 1024  # bytes/s: the slowest TikTok upload we wait for
+SINGLE_CHUNK_MAX = 64_000_000  # §5.11 [OBS]: single-chunk uploads up to this size kept working
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,14 @@ class ContentPosting:
             with response:
                 match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
                 return ChunkAnswer(response.status_code, int(match[2]) if match else None)
+
+
+def refuses_chunk_plan(exc: TikTokApiError, chunk_count: int) -> bool:
+    """§5.11 [OBS]: since about 2026-08-09 TikTok may refuse every multi-chunk init with 400
+    `invalid_params` "The chunk size is invalid". The client keeps no message, so an
+    `invalid_params` answer to a multi-chunk plan (which the broker's rules already checked) is
+    read as that refusal."""
+    return chunk_count > 1 and exc.tiktok_code in ("invalid_params", "invalid_param")
 
 
 def _chunk_outcome(status: int, size: int) -> tuple[str, int]:

@@ -14,6 +14,8 @@ from authlib.common.urls import add_params_to_qs, url_decode
 from authlib.integrations.requests_client import OAuth2Session
 from requests.adapters import HTTPAdapter
 
+from broker.tiktok.errors import refuse_redirects
+
 TIKTOK_AUTH_METHOD = "tiktok_client_secret_post"
 VERIFIER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
@@ -81,8 +83,13 @@ def hex_s256_challenge(verifier: str) -> str:
 
 
 def authorization_request(*, auth_url: str, client_key: str, redirect_uri: str,
-                          scopes: tuple[str, ...], pkce: bool) -> AuthorizationRequest:
-    """The URL of TikTok's consent page for a fresh state (and verifier, when PKCE is on)."""
+                          scopes: tuple[str, ...], pkce: bool,
+                          always_ask: bool = False) -> AuthorizationRequest:
+    """The URL of TikTok's consent page for a fresh state (and verifier, when PKCE is on).
+
+    `always_ask`: TikTok shows its consent page (and so its account choice) even to a browser
+    already signed in to TikTok, so "connect another account" can pick another one.
+    """
     state = secrets.token_urlsafe(32)
     verifier = new_code_verifier() if pkce else None
     params = {
@@ -94,6 +101,8 @@ def authorization_request(*, auth_url: str, client_key: str, redirect_uri: str,
     }
     if verifier:
         params.update(code_challenge=hex_s256_challenge(verifier), code_challenge_method="S256")
+    if always_ask:
+        params["disable_auto_auth"] = "1"  # §1.1: 1 = always show the page, never skip it
     separator = "&" if "?" in auth_url else "?"
     return AuthorizationRequest(url=auth_url + separator + urlencode(params), state=state,
                                 code_verifier=verifier)
@@ -127,4 +136,5 @@ def oauth_session(*, client_key: str, client_secret: str, adapter: HTTPAdapter,
     session.register_client_auth_method((TIKTOK_AUTH_METHOD, tiktok_client_secret_post))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    session.hooks["response"].append(refuse_redirects)  # nothing is re-sent elsewhere
     return session

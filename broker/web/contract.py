@@ -62,9 +62,14 @@ class Operation:
     headers: Mapping[str, str] = field(default_factory=dict)
     path: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     tag: str = ""
+    # (key, hash field) of an answer this route cached for the caller, read by broker.auth.gate
+    # in the round trip that checks the session (None: nothing to read). Not in /openapi.json.
+    cached: Callable[[Any], tuple[str, str] | None] | None = field(default=None, compare=False)
 
 
 BEARER, REFRESH_COOKIE = "bearerAuth", "refreshCookie"
+SERVICE_KEY = "serviceKey"  # the app backend's `Authorization: Bearer tbsk_...` (/service/*)
+AUTHENTICATED = (BEARER, SERVICE_KEY)  # resolved by broker.web.bearer before the limiter
 # What a route that calls TikTok may answer: its mapped refusals, then 429/502/503/504.
 TIKTOK_ERRORS = tuple(sorted({status for status, _, _ in API_ERRORS.values()} | {429, 502, 503,
                                                                                   504}))
@@ -91,13 +96,15 @@ def documented(*, responses: Mapping[int, Reply], errors: Iterable[int] = (),
                body: type[Body] | None = None, raw_body: RawBody | None = None,
                query: type[Query] | None = None, security: str | None = None,
                headers: Mapping[str, str] | None = None,
-               path: Mapping[str, dict[str, Any]] | None = None,
-               tag: str = "") -> Callable[[Callable[P, R]], Callable[P, R]]:
+               path: Mapping[str, dict[str, Any]] | None = None, tag: str = "",
+               cached: Callable[[Any], tuple[str, str] | None] | None = None,
+               ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare a route's contract: enforce bearer auth, query and JSON body, and document it.
 
     The operation's summary is the view's docstring (its first paragraph), said once.
     """
-    statuses = set(errors) | ({401} if security == BEARER else set())
+    statuses = set(errors) | ({401} if security in AUTHENTICATED else set())
+    statuses |= {403} if security == SERVICE_KEY else set()
     statuses |= {400, 413} if body else set()
     statuses |= {400} if query else set()
     all_replies = {**{s: error_reply(s) for s in sorted(statuses)}, **responses}
@@ -105,11 +112,11 @@ def documented(*, responses: Mapping[int, Reply], errors: Iterable[int] = (),
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         operation = Operation(summary_of(view), dict(sorted(all_replies.items())), body,
                               raw_body, query, security, dict(headers or {}), dict(path or {}),
-                              tag)
+                              tag, cached)
 
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            if security == BEARER:
+            if security in AUTHENTICATED:
                 current_principal()  # raises the refusal broker.web.bearer recorded
             if query is not None:
                 g.query = _validate(query, request.args.to_dict())
@@ -157,6 +164,15 @@ def reply(model: BaseModel, status: int = 200, *, private: bool = True) -> Respo
     response.status_code = status
     if private:
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def reply_json(body: str | Mapping[str, Any]) -> Response:
+    """A 200 JSON answer its producer already shaped and checked (a cached answer is sent as
+    the text it was cached as: no model is built on the hot path); no cache keeps it."""
+    response = (Response(body, mimetype="application/json") if isinstance(body, str)
+                else jsonify(body))
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
 from prometheus_client import (
@@ -62,6 +63,7 @@ class Metrics:
                               namespace=NAMESPACE, registry=r)
         self.webhooks = Counter("webhook_events", "TikTok webhook deliveries by event and result.",
                                 ("event", "result"), namespace=NAMESPACE, registry=r)
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.upload_bytes = Counter("upload_bytes", "Video bytes sent to TikTok that it accepted.",
                                     namespace=NAMESPACE, registry=r)
 
@@ -79,6 +81,16 @@ class Metrics:
             self.tiktok_seconds.labels(endpoint).observe(time.perf_counter() - started)
             if note.bytes_sent:
                 self.upload_bytes.inc(note.bytes_sent)
+
+    def series(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        """The request counter and duration histogram of one (route, method, status): looked up
+        once, then kept (the label sets are bounded, so is this memo)."""
+        key = (route, method, status)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = (self.requests.labels(route, method, str(status)),
+                                         self.request_seconds.labels(route, method))
+        return found
 
     def count_refresh(self, outcome: str) -> None:
         """One grant refresh: done, waited, failed or reauth."""
@@ -135,10 +147,11 @@ def install_metrics(app: Flask, metrics: Metrics, *, serve: bool = True) -> None
     def observe(response: Response) -> Response:
         route = request.endpoint or "unmatched"  # never the raw path: bounded
         method = request.method if request.method in METHODS else "other"
-        metrics.requests.labels(route, method, str(response.status_code)).inc()
+        counter, timer = metrics.series(route, method, response.status_code)
+        counter.inc()
         started = g.get("metrics_started")
         if started is not None:
-            metrics.request_seconds.labels(route, method).observe(time.perf_counter() - started)
+            timer.observe(time.perf_counter() - started)
         return response
 
     if not serve:

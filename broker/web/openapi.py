@@ -15,14 +15,17 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from werkzeug.routing import Rule
 
+from broker.accounts.acting import ACCOUNT_HEADER, API_SCOPES, required_scope
 from broker.schemas import ErrorBody
 from broker.web.contract import (
     ATTRIBUTE,
     BEARER,
     REFRESH_COOKIE,
+    SERVICE_KEY,
     Operation,
     Reply,
     documented,
+    error_reply,
     operation_of,
 )
 
@@ -33,8 +36,14 @@ SECURITY_SCHEMES = {
     BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
              "description": "The broker's JWT from the login redirect, /auth/session or "
                             "/auth/refresh."},
+    SERVICE_KEY: {"type": "http", "scheme": "bearer", "bearerFormat": "tbsk_<id>_<secret>",
+                  "description": "A service key of the app's backend (`python -m broker "
+                                 "service-keys create`); on /api/* with the Broker-Account "
+                                 "header. The scopes listed per operation are the key's scope "
+                                 "that operation needs."},
     REFRESH_COOKIE: {"type": "apiKey", "in": "cookie", "name": "broker_refresh",
-                     "description": "HttpOnly refresh cookie (Path=/auth), rotated on use."},
+                     "description": "HttpOnly refresh cookie (Path=/auth; on https "
+                                    "`__Host-broker_refresh`, Path=/), rotated on use."},
 }
 
 
@@ -115,7 +124,14 @@ def _operation(rule: Rule, method: str, op: Operation, refs: Refs) -> dict[str, 
         "responses": {str(s): _response(r, refs) for s, r in op.responses.items()},
     }
     if op.security:
-        doc["security"] = [{op.security: []}]
+        doc["security"] = _security(rule.endpoint, op)
+    if op.security == BEARER and rule.endpoint in API_SCOPES:  # also a service credential's
+        doc["parameters"].append({
+            "name": ACCOUNT_HEADER, "in": "header", "required": False, "schema": {
+                "type": "string"}, "description": "With a service key or an app user's JWT: "
+            "the connected account (TikTok open_id) to act for."})
+        for status in (403, 404):
+            doc["responses"].setdefault(str(status), _response(error_reply(status), refs))
     if op.body:
         doc["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
@@ -125,6 +141,16 @@ def _operation(rule: Rule, method: str, op: Operation, refs: Refs) -> dict[str, 
         doc["requestBody"] = {"required": True, "description": op.raw_body.description,
                               "content": {t: {"schema": schema} for t in op.raw_body.media_types}}
     return doc
+
+
+def _security(endpoint: str, op: Operation) -> list[dict[str, list[str]]]:
+    """Who may call: the login's JWT; a service key (with the scope it needs) where allowed."""
+    scope = required_scope(endpoint)
+    if op.security == SERVICE_KEY:
+        return [{SERVICE_KEY: [scope] if scope else []}]
+    if op.security == BEARER and scope:
+        return [{BEARER: []}, {SERVICE_KEY: [scope]}]
+    return [{op.security or BEARER: []}]
 
 
 def _parameters(rule: Rule, op: Operation) -> list[dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 - Sign-in routes (`/login`, the callback, `/auth/*`): `RATE_LIMIT_LOGIN` per client IP and route
   (the IP as ProxyFix resolved it from `TRUSTED_PROXIES`).
-- The API (`/api/*`): `RATE_LIMIT_API` per user (the caller broker.web.bearer resolved, else
-  the client IP), one budget for all API routes.
+- The API (`/api/*`, `/service/*`): `RATE_LIMIT_API` per user (the caller broker.web.bearer
+  resolved, else the client IP), one budget for all API routes.
+- A service key's calls (broker.accounts): `RATE_LIMIT_SERVICE` per key, whichever route.
 - Nothing else (webhooks, health, readiness, metrics) is limited; CORS preflights are not counted.
 
 The `limits` library (the engine under Flask-Limiter) does the counting: moving windows under
@@ -30,7 +31,7 @@ from limits.strategies import MovingWindowRateLimiter
 from broker.config.settings import Settings
 from broker.errors import RateLimited
 from broker.storage.keyspace import PREFIX
-from broker.web.caller import identified
+from broker.web.caller import api_counted, identified
 
 KEY_PREFIX = PREFIX + "rl"
 
@@ -41,11 +42,16 @@ def client_ip() -> str:
 
 
 def user_or_ip() -> str:
-    """The identified caller (a verified JWT's `sub`), else the client IP, as a limiter key."""
+    """The identified caller (a login's user, a service key, an app user), else the client IP."""
     principal = identified()
     if principal is None:
         return client_ip()  # the view answers 401; count it against the address
-    return "user:" + principal.open_id
+    return principal.caller
+
+
+def _service_key_call() -> bool:
+    principal = identified()
+    return principal is not None and principal.holder.startswith("key:")
 
 
 @dataclass(frozen=True)
@@ -56,14 +62,18 @@ class Rule:
     applies: Callable[[], bool]
     who: Callable[[], str]
     scope: Callable[[], str]
+    counted_at_the_gate: bool = False  # signed-in API calls: broker.auth.gate counted them
 
 
 def _sign_in_route() -> bool:
-    return request.endpoint in ("auth.login", "auth.callback") or request.path.startswith("/auth/")
+    return request.endpoint in ("auth.login", "auth.callback", "service.connect") \
+        or request.path.startswith("/auth/")
 
 
 def _api_route() -> bool:
-    return request.path.startswith("/api/")
+    """/api/* and the service routes, except calls with a service key (their own budget)."""
+    return request.path.startswith(("/api/", "/service/")) \
+        and request.endpoint != "service.connect" and not _service_key_call()
 
 
 class RateLimits:
@@ -80,7 +90,7 @@ class RateLimits:
         if request.method == "OPTIONS":
             return
         for rule in self._rules:
-            if not rule.applies():
+            if not rule.applies() or (rule.counted_at_the_gate and api_counted()):
                 continue
             identifiers = (rule.who(), rule.scope())
             for item in rule.items:
@@ -114,7 +124,9 @@ def install_rate_limits(app: Flask, settings: Settings,
         Rule(tuple(limits.parse_many(settings.rate_limit_login)), _sign_in_route, client_ip,
              lambda: f"sign-in:{request.endpoint}"),
         Rule(tuple(limits.parse_many(settings.rate_limit_api)), _api_route, user_or_ip,
-             lambda: "api"),
+             lambda: "api", counted_at_the_gate=True),
+        Rule(tuple(limits.parse_many(settings.rate_limit_service)), _service_key_call,
+             user_or_ip, lambda: "service"),
     ))
     app.before_request(rate_limits.check)
     return rate_limits

@@ -1,6 +1,8 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import HomeView from './views/HomeView.vue';
 import PostView from './views/PostView.vue';
+import VideosView from './views/VideosView.vue';
+import DemoAppView from './views/DemoAppView.vue';
 
 // History mode: the URL fragment belongs to the broker's redirect (#access_token=... / #error=...).
 // Created only after brokerClient has cleared that fragment: createWebHistory() records the
@@ -11,6 +13,8 @@ export function createAppRouter() {
     routes: [
       { path: '/', name: 'home', component: HomeView },
       { path: '/post', name: 'post', component: PostView },
+      { path: '/videos', name: 'videos', component: VideosView },
+      { path: '/app', name: 'demo-app', component: DemoAppView },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   });

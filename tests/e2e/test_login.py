@@ -145,7 +145,8 @@ def test_logout_ends_access(page: Any, stack: Stack) -> None:
 
 def test_disconnect_revokes_the_grant_at_tiktok(page: Any, stack: Stack,
                                                 tiktok_sandbox: Any) -> None:
-    login(page, stack.spa.url, user="-000bob")
+    # dave: no app user of the demo app holds his account (that would keep the grant alive)
+    login(page, stack.spa.url, user="-000dave")
     [token] = bearer_tokens(page)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("disconnect").click()

@@ -7,6 +7,7 @@ import hashlib
 import re
 
 import pytest
+import requests
 
 from tests.support.consent import read_form
 
@@ -108,3 +109,20 @@ def test_each_user_can_be_chosen(tt):
     for user in ("-000bob", "-000carol", "-000dave"):
         tokens = tt.login(user=user)
         assert tokens["open_id"] == user
+
+
+def test_auto_auth_skips_the_page_unless_disable_auto_auth_is_1(tt, sandbox):
+    """§1.1: a browser signed in to TikTok skips consent (and the account choice) unless
+    disable_auto_auth=1; with the switch off (the default) the page is always shown."""
+    tt.consent(tt.authorize_url(), user="-000bob")  # signs this browser in as bob
+    assert tt.http.get(tt.authorize_url(), allow_redirects=False).status_code == 200
+    sandbox.configure(auto_auth=True)
+    skipped = tt.callback(tt.http.get(tt.authorize_url(), allow_redirects=False))
+    assert skipped["state"] == "st-123" and skipped["scopes"] == tt.all_scopes
+    assert tt.exchange(skipped["code"], "x").status_code != 500
+    shown = tt.http.get(tt.authorize_url(disable_auto_auth="1"), allow_redirects=False)
+    assert shown.status_code == 200 and read_form(shown.text).selects["user"]
+    other = tt.callback(tt.consent(tt.authorize_url(disable_auto_auth="1"), user="-000carol"))
+    assert "code" in other
+    fresh = requests.Session()  # a browser never signed in always sees the page
+    assert fresh.get(tt.authorize_url(), allow_redirects=False).status_code == 200

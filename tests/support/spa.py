@@ -46,12 +46,14 @@ class SpaServer(ServerProcess):
     """A `vite preview` process serving a built SPA at http://localhost:<port>."""
 
 
-def serve_spa(dist: Path, port: int | None = None) -> SpaServer:
-    """Serve `dist` with `vite preview` on localhost:`port` and wait until it answers."""
+def serve_spa(dist: Path, port: int | None = None,
+              env: dict[str, str] | None = None) -> SpaServer:
+    """Serve `dist` with `vite preview` on localhost:`port` and wait until it answers (`env`:
+    extra variables, e.g. DEMO_APP_URL, where vite's proxy sends /demo-app/)."""
     port = port or free_port()
     process, log_path = spawn(
         [str(VITE), "preview", "--outDir", str(dist), "--host", "127.0.0.1", "--port", str(port),
-         "--strictPort"], name="spa", cwd=SPA_DIR)
+         "--strictPort"], name="spa", cwd=SPA_DIR, env={**os.environ, **(env or {})})
     server = SpaServer(process, f"http://localhost:{port}", log_path)
     wait_healthy(server, f"http://127.0.0.1:{port}/", name="vite preview")
     return server

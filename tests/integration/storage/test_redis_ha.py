@@ -71,7 +71,7 @@ def _logged_in(broker: Broker) -> Login:
 
 def _session_keys(server: RedisProcess) -> set[str]:
     with server.client() as client:
-        return set(client.scan_iter("tb:sess:*"))
+        return set(client.scan_iter("tb:{*}:sess:*"))
 
 
 def _replicated(primary: RedisProcess, replica: RedisProcess) -> bool:

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support.flows import login
+from tests.support.service import create_key
 
 # Profiles cached for the whole run and no inbound rate limits: the fuzzer's many calls then cost
 # TikTok (the sandbox, with its own per-user limits) little, and its answers stay deterministic.
@@ -45,13 +46,13 @@ def live(broker_factory, tiktok):
     before = tiktok.config()
     tiktok.configure(**ROOMY)
     broker = broker_factory(**FUZZ_ENV)
-    yield broker, login(broker.url, user=USER).access_token
+    yield broker, login(broker.url, user=USER).access_token, create_key(broker)
     tiktok.configure(**{k: before[k] for k in ROOMY})
 
 
 @pytest.fixture(scope="module")
 def document(live) -> dict:
-    broker, _ = live
+    broker = live[0]
     answer = requests.get(f"{broker.url}/openapi.json", timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
     return answer.json()
@@ -65,18 +66,21 @@ def test_document_is_valid_openapi_31_and_names_every_route(document):
                  "/api/me", "/api/creator-info", "/api/videos", "/api/photos",
                  "/api/uploads/{publish_id}", "/api/publish/{publish_id}",
                  "/api/publish/{publish_id}/cancel", "/webhooks/tiktok", "/healthz", "/readyz",
-                 "/.well-known/jwks.json", "/openapi.json"):
+                 "/.well-known/jwks.json", "/openapi.json", "/service/connect-sessions",
+                 "/service/connect", "/service/users/{app_user_id}/accounts",
+                 "/service/users/{app_user_id}/accounts/{account_id}", "/service/user-tokens",
+                 "/service/accounts/{account_id}/token"):
         assert path in paths, path
 
 
 def test_every_path_the_broker_serves_is_documented(live, document):
-    broker, _ = live
+    broker = live[0]
     if requests.get(f"{broker.url}/metrics", timeout=10).status_code == 200:
         assert "text/plain" in document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
 
 
 def test_bodies_the_models_accept_are_not_refused_as_malformed(live):
-    broker, token = live
+    broker, token, _ = live
     headers = {"Authorization": f"Bearer {token}"}
     accepted = [
         ("/api/videos", {"mode": "draft", "video_url": "https://media.example.com/a.mp4"}),
@@ -97,7 +101,7 @@ def test_bodies_the_models_accept_are_not_refused_as_malformed(live):
 def test_json_python_cannot_take_is_a_4xx(live):
     """Found while fuzzing: nesting past the parser's recursion limit, and unpaired surrogates
     (valid JSON, not text: a title's UTF-16 length could not be counted) were 500s."""
-    broker, token = live
+    broker, token, _ = live
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     bodies = ["[" * 30_000 + "]" * 30_000,
               '{"mode": "direct", "video_size": 1024, "post_info": {"title": "\\ud800", '
@@ -111,7 +115,7 @@ def test_json_python_cannot_take_is_a_4xx(live):
 
 @pytest.fixture(scope="module")
 def api_schema(live, document):
-    broker, _ = live
+    broker = live[0]
     schema = schemathesis.openapi.from_url(f"{broker.url}/openapi.json")
     schema.config.update(base_url=broker.url)
     schema.config.generation.update(max_examples=MAX_EXAMPLES, no_shrink=True, database="none",
@@ -124,16 +128,18 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.exclude(path="/logout").parametrize()
 def test_api_conforms_to_its_document(case, live):
-    """Every operation but /logout (which would end the shared session) with the shared JWT."""
-    _, token = live
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS,
+    """Every operation but /logout (which would end the shared session) with the shared JWT;
+    the service routes with a service key holding every scope."""
+    _, token, key = live
+    credential = key if case.path.startswith("/service/") else token
+    case.call_and_validate(headers={"Authorization": f"Bearer {credential}"}, checks=CHECKS,
                            timeout=TIMEOUT)
 
 
 @schema.include(path="/logout").parametrize()
 def test_logout_conforms_to_its_document(case, live):
     """/logout ends the session it is called with, so each example logs in afresh."""
-    broker, _ = live
+    broker = live[0]
     token = login(broker.url, user=USER).access_token
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS,
                            timeout=TIMEOUT)

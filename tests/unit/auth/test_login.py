@@ -62,7 +62,7 @@ def make(delivery: str = "fragment", **tiktok: Any) -> tuple[Login, dict[str, Re
     login = Login(tiktok=parts["tiktok"], transactions=Recorder(), grants=parts["grants"],
                   profiles=parts["profiles"], sessions=parts["sessions"], jwts=parts["jwts"],
                   clock=Clock(), policy=LoginPolicy(864_000, delivery, 60, ("user.info.basic",)),
-                  forget_user=lambda open_id: None, sleep=slept.append)
+                  forget_user=lambda open_id: True, sleep=slept.append)
     parts["jwts"].ttl = 900  # type: ignore[attr-defined]
     return login, parts, slept
 
