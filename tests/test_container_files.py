@@ -570,6 +570,10 @@ def test_demo_app_command_makes_its_key_and_calls_the_broker(stack: Stack,
                                 headers={"Authorization": f"Bearer {token}"})
         assert accounts.status_code == 200 and accounts.json() == {"accounts": []}
         assert "tbsk_" not in demo.output()  # the key is never printed to its log
+        # As PID 1 in its container it must handle SIGTERM itself (the default action does
+        # not apply to PID 1): it exits 0 by its own handler, not -15 by the signal.
+        demo.process.send_signal(signal.SIGTERM)
+        assert demo.process.wait(5) == 0
     finally:
         demo.stop()
 

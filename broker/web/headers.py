@@ -15,8 +15,9 @@ def install_http_policies(app: Flask, settings: Settings) -> None:
     """CORS limited to SPA_ORIGINS, security headers, and X-Forwarded-* from trusted proxies."""
     CORS(app, origins=list(settings.spa_origins), supports_credentials=True,
          resources={r"/api/*": {}, r"/auth/*": {}, r"/logout": {}},
-         allow_headers=["Authorization", "Content-Type", "Content-Range"],
-         expose_headers=["Retry-After", "WWW-Authenticate"], max_age=600)
+         allow_headers=["Authorization", "Content-Type", "Content-Range", "Idempotency-Key"],
+         expose_headers=["Retry-After", "WWW-Authenticate", "Idempotent-Replayed"],
+         max_age=600)
     # flask-cors matches every response's path against its resources; a request without an
     # Origin header is not a cross-origin one and gets nothing from it, so it skips the work
     # (about a sixth of a cached /api/me's own time). Its hook is the one CORS() just added.

@@ -15,6 +15,7 @@ from typing import ParamSpec
 from flask import Response, g, jsonify, request
 from pydantic import BaseModel
 
+from broker.auth.jwts import Principal
 from broker.errors import BadRequest, BrokerError
 from broker.jobs.idempotency import Attempt, request_digest
 from broker.services import services
@@ -39,7 +40,7 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
                              code="invalid_idempotency_key")
         store = services().idempotency
         digest = request_digest(request.method, request.path, request.get_json(silent=True))
-        attempt = store.begin(current_principal().open_id, key, digest)
+        attempt = store.begin(scope_of(current_principal()), key, digest)
         if attempt.replay is not None:
             return _replayed(*attempt.replay)
         g.idempotency = attempt
@@ -57,6 +58,12 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
         store.finish(attempt, response.status_code, response.get_json())
         return response
     return wrapper
+
+
+def scope_of(principal: Principal) -> str:
+    """Whose keys these are (SPEC: per account and credential holder): a service key, an app
+    user's JWT and the account's own login never share a key, even for one account."""
+    return f"{principal.caller}\n{principal.open_id}"
 
 
 def reserved_id() -> str | None:

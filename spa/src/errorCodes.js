@@ -29,6 +29,9 @@ export const ERROR_MESSAGES = Object.freeze({
   video_too_large: 'TikTok accepts videos of at most 4 GB.',
   scope_not_granted:
     'You did not allow this app to post for you. Log out, log in again and tick the posting permissions.',
+  // Scheduled posts (/api/posts). media_source_refused has none: the broker's text names the reason.
+  post_started: 'That post has already started or ended, so it can no longer be cancelled.',
+  post_not_found: 'That post no longer exists.',
   // Uploads, limits and the session.
   upload_url_expired: 'The upload took too long and TikTok’s upload link expired. Start the post again.',
   tiktok_rate_limited: 'Too many requests to TikTok in a short time. Wait a minute and try again.',

@@ -24,8 +24,10 @@ SECRET = "whsec_" + base64.b64encode(b"app-webhook-test-secret-32-bytes").decode
 class Receiver:
     """The app's backend: verifies each delivery with the standardwebhooks package."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, fail_first: bool = False) -> None:
+        """`fail_first`: answer 503 to the first attempt of each webhook-id (all are kept)."""
         self.received: list[dict[str, Any]] = []
+        self.attempts: list[dict[str, Any]] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,9 +39,14 @@ class Receiver:
                     valid = True
                 except Exception:
                     payload, valid = json.loads(body), False
-                owner.received.append({"id": headers.get("webhook-id"), "valid": valid,
-                                       "payload": payload})
-                self.send_response(204 if valid else 400)
+                entry = {"id": headers.get("webhook-id"), "valid": valid, "payload": payload,
+                         "body": body, "at": time.monotonic()}
+                seen = any(a["id"] == entry["id"] for a in owner.attempts)
+                owner.attempts.append(entry)
+                refuse = fail_first and not seen
+                if not refuse:
+                    owner.received.append(entry)
+                self.send_response(503 if refuse else 204 if valid else 400)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -80,6 +87,30 @@ def test_events_are_signed_and_redelivered_after_the_receiver_was_down(posting_s
         assert failed["payload"]["data"]["hint"] and failed["payload"]["data"]["post_id"]
         ids = [r["id"] for r in receiver.received]
         assert len(ids) == len(set(ids))  # each event once the receiver took it
+    finally:
+        receiver.stop()
+
+
+def test_a_failed_delivery_is_retried_with_the_same_webhook_id(posting_stack, sandbox):
+    port = free_port()
+    receiver = Receiver(port, fail_first=True)  # up, but its first answer is a 503
+    try:
+        broker, _ = posting_stack(APP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hooks",
+                                  APP_WEBHOOK_SECRET=SECRET)
+        bearer(broker.url)
+        answer, _ = signed_webhook(broker.url, "authorization.removed", {"reason": 2}, "-000bob")
+        assert answer.status_code == 200
+        wait_for(lambda: receiver.received, timeout=40)
+        time.sleep(7)  # longer than the first retry interval: a spurious third attempt shows
+        first, second = receiver.attempts  # refused once, taken once, nothing more
+        assert first["id"] and first["id"].startswith("msg_")
+        assert second["id"] == first["id"]  # Standard Webhooks: the receiver can deduplicate
+        assert first["valid"] and second["valid"]  # each attempt signed (afresh) with the key
+        assert second["body"] == first["body"]
+        assert second["payload"]["type"] == "account.removed"
+        assert second["payload"]["data"] == {"account_id": "-000bob", "reason": 2}
+        assert second["at"] - first["at"] >= 4  # retried after a backoff, not at once
+        assert receiver.received == [second]
     finally:
         receiver.stop()
 

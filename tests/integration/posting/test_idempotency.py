@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.support.posting import MEDIA, bearer
+from tests.support.service import connect, create_key, service
 
 PULL = {"mode": "direct", "video_url": MEDIA + "clip.mp4",
         "post_info": {"privacy_level": "SELF_ONLY", "title": "once"}}
@@ -93,3 +94,33 @@ def test_a_crash_after_tikToks_answer_replays_it(broker, roomy_sandbox, redis_cl
     assert retry.status_code == 201 and retry.json() == first.json()
     assert len(roomy_sandbox.requests("video_init")) == 1
     assert redis_client.ttl(name) > 0
+
+
+def test_keys_are_per_credential_holder_and_account(broker, roomy_sandbox):
+    """Bob's own login, a service key acting for bob and a JWT minted for an app user holding
+    bob's account all send "shared": three holders, three posts, no replay of another's answer."""
+    login = bearer(broker.url)  # -000bob
+    key = create_key(broker, ("accounts:write", "users:tokens", "posts:write", "posts:read"))
+    connect(broker, key, "user-1", "-000bob")
+    minted = requests.post(f"{broker.url}/service/user-tokens", headers=service(key),
+                           json={"app_user_id": "user-1"}, timeout=10)
+    assert minted.status_code == 200, minted.text
+    app_user = {"Authorization": f"Bearer {minted.json()['access_token']}",
+                "Broker-Account": "-000bob"}
+    holders = [login, service(key, "-000bob"), app_user]
+    answers = [_start(broker.url, h, "shared") for h in holders]
+    assert [a.status_code for a in answers] == [201, 201, 201], [a.text for a in answers]
+    assert not any("Idempotent-Replayed" in a.headers for a in answers)
+    assert len({a.json()["publish_id"] for a in answers}) == 3
+    assert len(roomy_sandbox.requests("video_init")) == 3
+    # Another body under the same key from another holder is no reuse (no 422) ...
+    other = {**PULL, "post_info": {"privacy_level": "SELF_ONLY", "title": "another"}}
+    assert _start(broker.url, service(key, "-000bob"), "shared-2", other).status_code == 201
+    assert _start(broker.url, login, "shared-2").status_code == 201
+    # ... while each holder's own repeat still replays its own answer, TikTok called no more.
+    for holder, first in zip(holders, answers, strict=True):
+        again = _start(broker.url, holder, "shared")
+        assert again.headers["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert _start(broker.url, login, "shared-2", other).json()["error"] == \
+        "idempotency_key_reused"
+    assert len(roomy_sandbox.requests("video_init")) == 5

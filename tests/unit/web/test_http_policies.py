@@ -127,10 +127,11 @@ def test_an_unexpected_exception_is_a_json_500_that_leaks_nothing(app: Flask) ->
 
 # --- CORS -------------------------------------------------------------------------------------
 
-def preflight(client: FlaskClient, origin: str, path: str = "/api/me") -> TestResponse:
+def preflight(client: FlaskClient, origin: str, path: str = "/api/me", *, method: str = "GET",
+              headers: str = "Authorization") -> TestResponse:
     return client.options(path, headers={
-        "Origin": origin, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "Authorization"})
+        "Origin": origin, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": headers})
 
 
 @pytest.mark.parametrize("path", ["/api/me", "/auth/refresh", "/logout"])
@@ -140,6 +141,16 @@ def test_cors_preflight_from_the_spa_allows_credentials(client: FlaskClient, pat
     assert response.headers["Access-Control-Allow-Origin"] == SPA
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_cors_lets_the_spa_send_an_idempotency_key(client: FlaskClient) -> None:
+    """The SPA schedules posts with Idempotency-Key, a custom header, so it is preflighted."""
+    response = preflight(client, SPA, "/api/posts", method="POST",
+                         headers="Authorization, Content-Type, Idempotency-Key")
+    assert response.headers["Access-Control-Allow-Origin"] == SPA
+    allowed = {h.strip().lower()
+               for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key"} <= allowed
 
 
 @pytest.mark.parametrize("origin", ["https://evil.com", "http://localhost:5174",
