@@ -107,11 +107,17 @@ def build_services(settings: Settings, clock: Clock,
         observe=observers.tiktok_call)
     sessions = SessionStore(client, clock, vault, grace=settings.refresh_grace)
     links = AccountStore(client, clock)
+    queue = JobQueue(connect(settings.redis_url, decode_responses=False))
+    events = AppEvents(url=settings.app_webhook_url, secret=settings.app_webhook_secret,
+                       redis_client=client, queue=queue, clock=clock)
 
     def grant_lost(open_id: str) -> None:
-        """TikTok refused the grant (or it is gone): sessions end, connected accounts show it."""
+        """TikTok refused the grant (or it is gone): sessions end, connected accounts show it,
+        and the app's backend hears of it when one of its users holds the account."""
         sessions.end_all(open_id)
         links.mark_reauth(open_id)
+        if links.account(open_id) is not None:
+            events.emit("account.reauth_required", {"account_id": open_id})
 
     grants = GrantKeeper(GrantStore(client, vault, clock), tiktok, client, clock,
                          on_grant_lost=grant_lost, on_refresh=observers.refresh)
@@ -127,9 +133,6 @@ def build_services(settings: Settings, clock: Clock,
     videos = VideoLibrary(client, grants, Display(tiktok),
                           AppBudget(client, clock, APP_LIMIT_PER_MINUTE), clock)
 
-    queue = JobQueue(connect(settings.redis_url, decode_responses=False))
-    events = AppEvents(url=settings.app_webhook_url, secret=settings.app_webhook_secret,
-                       redis_client=client, queue=queue, clock=clock)
     post_store = PostStore(client, vault, clock, settings.post_record_days)
     tracker = PostTracker(post_store, events, publisher, queue, clock)
     fetcher = SourceFetcher(allowed_hosts=settings.media_source_hosts,
@@ -182,7 +185,8 @@ def build_services(settings: Settings, clock: Clock,
         uploader=uploader, webhooks=webhooks, videos=videos,
         service_keys=keys, acting=Acting(keys, links),
         connector=Connector(redis_client=client, vault=vault, ttl=settings.state_ttl,
-                            login=login, profiles=profiles, accounts=links),
+                            login=login, profiles=profiles, accounts=links,
+                            on_event=events.emit),
         accounts=ConnectedAccounts(
             accounts=links, sessions=sessions, grants=grants, login=login, jwts=jwts,
             clock=clock, token_issue=settings.service_token_issue, drop_grant=drop_grant),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import redis
@@ -55,9 +56,12 @@ class Connector:
     """Connect links and their completion; built once per app."""
 
     def __init__(self, *, redis_client: redis.Redis, vault: Vault, ttl: int, login: Login,
-                 profiles: ProfileService, accounts: AccountStore) -> None:
+                 profiles: ProfileService, accounts: AccountStore,
+                 on_event: Callable[[str, dict[str, object]], object] = lambda kind, data: None,
+                 ) -> None:
         self._redis, self._vault, self.ttl = redis_client, vault, min(ttl, MAX_TTL)
         self._login, self._profiles, self._accounts = login, profiles, accounts
+        self._on_event = on_event  # events to the app's backend (broker.jobs.events)
 
     def create(self, session: ConnectSession) -> Link:
         """A one-time link for the app user's browser."""
@@ -99,6 +103,9 @@ class Connector:
             grant.open_id, "active", grant.scopes, str(profile.get("display_name") or ""),
             str(profile.get("avatar_url") or "")))
         log.info("account connected", extra={"account_id": grant.open_id})
+        self._on_event("account.connected", {"account_id": grant.open_id,
+                                             "app_user_id": app_user_id,
+                                             "scopes": list(grant.scopes)})
         return grant.open_id
 
 

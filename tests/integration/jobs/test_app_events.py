@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.support.posting import MEDIA, bearer, signed_webhook, wait_for
 from tests.support.processes import free_port
+from tests.support.service import connect, create_key, service
 
 SECRET = "whsec_" + base64.b64encode(b"app-webhook-test-secret-32-bytes").decode()
 
@@ -125,5 +126,34 @@ def test_send_test_event_command(posting_stack, sandbox):
                               env=workers[0].env, capture_output=True, timeout=30, text=True)
         assert sent.returncode == 0, sent.stderr
         assert receiver.received[0]["valid"] and receiver.received[0]["payload"]["type"] == "test"
+    finally:
+        receiver.stop()
+
+
+def test_the_app_hears_of_connected_accounts_and_of_ones_to_connect_again(posting_stack, sandbox):
+    port = free_port()
+    broker, _ = posting_stack(APP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hooks",
+                              APP_WEBHOOK_SECRET=SECRET, PROFILE_CACHE_TTL="0")
+    receiver = Receiver(port)
+    try:
+        key = create_key(broker)
+        connect(broker, key, "user-7", "-000bob")
+        connected = wait_for(lambda: [r for r in receiver.received
+                                      if r["payload"]["type"] == "account.connected"])[0]
+        assert connected["valid"]
+        assert connected["payload"]["data"]["account_id"] == "-000bob"
+        assert connected["payload"]["data"]["app_user_id"] == "user-7"
+        webhook_url = sandbox.config()["webhook_url"]
+        sandbox.configure(webhook_url="")  # TikTok's refusal of the refresh must say it alone
+        try:
+            sandbox.disconnect("-000bob")
+            refused = requests.get(f"{broker.url}/api/me", headers=service(key, "-000bob"),
+                                   timeout=10)
+        finally:
+            sandbox.configure(webhook_url=webhook_url)
+        assert refused.json()["error"] == "reauth_required"
+        reauth = wait_for(lambda: [r for r in receiver.received
+                                   if r["payload"]["type"] == "account.reauth_required"])[0]
+        assert reauth["valid"] and reauth["payload"]["data"] == {"account_id": "-000bob"}
     finally:
         receiver.stop()
