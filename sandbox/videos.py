@@ -121,10 +121,10 @@ def _body() -> dict[str, Any] | Response:
     return body
 
 
-@bp.post("/v2/video/list/")
-def video_list() -> Response:
-    """List the user's public videos, newest first, by `cursor` (UTC ms) and `max_count`."""
-    tok = authenticate("video_list", "video.list")
+def _request(endpoint: str) -> tuple[Any, list[str], dict[str, Any]] | Response:
+    """The caller's token (scope video.list), the fields asked for and the JSON body, or the
+    refusal TikTok would answer (§4b)."""
+    tok = authenticate(endpoint, "video.list")
     if isinstance(tok, Response):
         return tok
     fields, body = _fields(), _body()
@@ -132,6 +132,16 @@ def video_list() -> Response:
         if isinstance(problem, Response):
             return problem
     assert isinstance(fields, list) and isinstance(body, dict)
+    return tok, fields, body
+
+
+@bp.post("/v2/video/list/")
+def video_list() -> Response:
+    """List the user's public videos, newest first, by `cursor` (UTC ms) and `max_count`."""
+    asked = _request("video_list")
+    if isinstance(asked, Response):
+        return asked
+    tok, fields, body = asked
     cursor, count = body.get("cursor"), body.get("max_count", DEFAULT_COUNT)
     if cursor is not None and (not isinstance(cursor, int) or isinstance(cursor, bool)
                                or cursor < 0):
@@ -151,14 +161,10 @@ def video_list() -> Response:
 @bp.post("/v2/video/query/")
 def video_query() -> Response:
     """The user's own public videos among 1-20 ids; unknown ids are simply absent (§4b)."""
-    tok = authenticate("video_query", "video.list")
-    if isinstance(tok, Response):
-        return tok
-    fields, body = _fields(), _body()
-    for problem in (fields, body):
-        if isinstance(problem, Response):
-            return problem
-    assert isinstance(fields, list) and isinstance(body, dict)
+    asked = _request("video_query")
+    if isinstance(asked, Response):
+        return asked
+    tok, fields, body = asked
     filters = body.get("filters")
     ids = filters.get("video_ids") if isinstance(filters, dict) else None
     if (not isinstance(ids, list) or not 1 <= len(ids) <= MAX_COUNT
