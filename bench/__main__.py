@@ -9,7 +9,8 @@
     python -m bench <name> --quick      # a tiny run (about a second per measurement)
 
 Raw results go to bench/results/<name>-<time>.json (git-ignored); each prints a Markdown
-table. The upload benchmark is separate: python -m bench.upload_bench.
+table. The upload benchmark is separate: python -m bench.upload_bench; so is the posting one
+(source_url, scheduled posts through one worker): python -m bench.posting_bench.
 """
 
 from __future__ import annotations
