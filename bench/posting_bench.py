@@ -30,9 +30,7 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -46,8 +44,7 @@ from bench.common import broker_stack, machine, machine_line, private_redis, sav
 from bench.upload_bench import PeakRss, broker_upload
 from tests.support.media_server import MediaServer
 from tests.support.posting import MEDIA, bearer
-from tests.support.sandbox import ROOT
-from tests.support.worker import WorkerProcess, _registered, start_worker, worker_check, worker_env
+from tests.support.worker import WorkerProcess, start_worker, worker_env
 
 MIB = 1024 * 1024
 STARTED = ("processing", "published", "inbox")
@@ -59,23 +56,9 @@ LIFTED = ("import runpy, sys\nimport broker.jobs.runner as runner\n"
 
 
 def start_lifted_worker(env: dict[str, str], timeout: float = 30) -> WorkerProcess:
-    """`python -m broker worker` with the per-user init budget lifted, started like
-    tests/support/worker.py starts it (own session, ready when --check passes)."""
-    log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log",  # noqa: SIM115
-                                      delete=False)
-    process = subprocess.Popen([sys.executable, "-c", LIFTED], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    worker = WorkerProcess(process, log.name, env)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{worker.log_text()[-3000:]}")
-        if worker_check(env) == 0 and _registered(env, process.pid):
-            return worker
-        time.sleep(0.2)
-    worker.stop()
-    raise RuntimeError(f"worker did not start:\n{worker.log_text()[-3000:]}")
+    """`python -m broker worker` with the per-user init budget lifted, started and awaited as
+    tests/support/worker.py starts any worker."""
+    return start_worker(env, timeout, argv=[sys.executable, "-c", LIFTED])
 
 
 @contextlib.contextmanager

@@ -61,11 +61,14 @@ def worker_env(*, sandbox_url: str, redis_url: str, broker_port: int,
     return child
 
 
-def start_worker(env: dict[str, str], timeout: float = 20) -> WorkerProcess:
-    """Run `python -m broker worker` and wait until `python -m broker worker --check` passes."""
+def start_worker(env: dict[str, str], timeout: float = 20,
+                 argv: list[str] | None = None) -> WorkerProcess:
+    """Run `python -m broker worker` (or `argv`, a launcher of it) and wait until
+    `python -m broker worker --check` passes and this process is the registered worker."""
     log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "broker", "worker"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(argv or [sys.executable, "-m", "broker", "worker"], cwd=ROOT,
+                               env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     log.close()
     worker = WorkerProcess(process, log.name, env)
     deadline = time.monotonic() + timeout
