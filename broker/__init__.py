@@ -20,6 +20,7 @@ from broker.views import posts as posts_views
 from broker.views import service as service_views
 from broker.views import videos as videos_views  # too, and importing it rebinds the name
 from broker.views.auth import auth_blueprint
+from broker.web.application import BrokerFlask
 from broker.web.audit import install_audit
 from broker.web.bearer import identify
 from broker.web.headers import install_http_policies
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """
     settings = settings or Settings.from_env()
     configure_logging(secrets=(settings.client_secret,))
-    app = Flask(__name__, static_folder=None)
+    app = BrokerFlask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     metrics = Metrics()
     svc = app.extensions[EXTENSION] = build_services(settings, clock or SystemClock(), Observers(

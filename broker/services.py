@@ -17,7 +17,7 @@ from broker.accounts.keys import ServiceKeyStore
 from broker.accounts.links import AccountStore
 from broker.accounts.manage import ConnectedAccounts
 from broker.auth.gate import Gate
-from broker.auth.jwts import JwtService
+from broker.auth.jwts import REMEMBERED, JwtService
 from broker.auth.login import Login, LoginPolicy
 from broker.auth.sessions import SessionStore
 from broker.auth.transactions import TransactionStore
@@ -123,7 +123,8 @@ def build_services(settings: Settings, clock: Clock,
                          on_grant_lost=grant_lost, on_refresh=observers.refresh)
     profiles = ProfileService(client, grants, tiktok, settings.profile_cache_ttl)
     jwts = JwtService(settings.signing_keys, issuer=settings.jwt_issuer,
-                      audience=settings.jwt_audience, ttl=settings.jwt_ttl, clock=clock)
+                      audience=settings.jwt_audience, ttl=settings.jwt_ttl, clock=clock,
+                      remember=REMEMBERED)
     posting, records = ContentPosting(tiktok), PublishStore(client, vault, clock)
     publisher = Publisher(
         tiktok=posting, grants=grants, records=records, budget=CallBudget(client, clock),

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from bench import breakdown, login, me, memory, storm
+from bench import breakdown, instructions, login, me, memory, storm
 from bench.common import Load
 
 pytestmark = pytest.mark.skipif(
@@ -26,6 +26,9 @@ def test_me_benchmark_runs(kind: str) -> None:
     assert result["summary"]["broker"]["rps"] > 0
     assert result["summary"]["baseline"]["rps"] > 0
     assert "broker / baseline" in me.markdown(result)
+    if kind == "cached":  # the tail at a pace all three carry
+        assert set(result["paced"]["summary"]) == {"baseline", "floor", "broker"}
+        assert "At a fixed pace" in me.markdown(result)
 
 
 def test_login_benchmark_runs() -> None:
@@ -50,4 +53,11 @@ def test_memory_benchmark_runs() -> None:
 
 def test_breakdown_runs() -> None:
     pieces = breakdown.run(os.environ["TEST_REDIS_URL"], calls=5)
-    assert len(pieces) == 4 and all(micros > 0 for micros in pieces.values())
+    assert len(pieces) == 5 and all(micros > 0 for micros in pieces.values())
+
+
+@pytest.mark.parametrize("app", instructions.APPS)
+def test_instruction_count_harness_answers_200(app: str) -> None:
+    # What runs inside valgrind, without valgrind (that takes minutes): each app answers
+    # /api/me with a 200 through its WSGI callable, or the harness raises.
+    instructions.inner(app, 3, os.environ["TEST_REDIS_URL"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import math
 import secrets
@@ -18,6 +19,7 @@ from broker.errors import InvalidToken
 
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "scope", "iat", "nbf", "exp", "jti"]
 LEEWAY = 5  # seconds of clock skew tolerated between replicas
+REMEMBERED = 4096  # verified tokens a process keeps (a few hundred bytes each)
 
 
 @dataclass(frozen=True)
@@ -39,16 +41,33 @@ class Principal:
         return self.holder or "user:" + self.open_id
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature and claims checked out: who it speaks for, and when it is valid."""
+
+    principal: Principal
+    not_before: float  # the later of nbf and iat
+    expires: float
+
+
 class JwtService:
-    """Signs with the first key; verifies only tokens whose `kid` names a known key."""
+    """Signs with the first key; verifies only tokens whose `kid` names a known key.
+
+    With `remember` > 0 it keeps that many verified tokens (by their exact text): a token seen
+    again skips the signature and claim checks and is only judged against the clock, which is
+    all that can have changed (the keys, issuer and audience are fixed for the process). Whether
+    its session still lives is never remembered: broker.auth.gate asks Redis every time.
+    """
 
     def __init__(self, keys: tuple[SigningKey, ...], *, issuer: str, audience: str,
-                 ttl: int, clock: Clock) -> None:
+                 ttl: int, clock: Clock, remember: int = 0) -> None:
         if not keys:
             raise ValueError("at least one signing key is needed")
         self._keys = {key.kid: key for key in keys}
         self._current = keys[0]
         self.issuer, self.audience, self.ttl, self._clock = issuer, audience, ttl, clock
+        self._remember = remember
+        self._verified: dict[str, _Verified] = {}
 
     def issue(self, open_id: str, session_id: str, scopes: tuple[str, ...]) -> str:
         """A signed JWT for this session, valid for `ttl` seconds."""
@@ -63,6 +82,20 @@ class JwtService:
 
     def verify(self, token: str) -> Principal:
         """Check signature, kid, algorithm, iss, aud, exp and nbf; raise InvalidToken otherwise."""
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._check(token)
+            if self._remember:
+                self._keep(token, verified)
+        now = self._clock.now()
+        if now < verified.not_before - LEEWAY:
+            raise InvalidToken("The token is not yet valid.")
+        if now >= verified.expires + LEEWAY:
+            raise InvalidToken("The token has expired.")
+        return verified.principal
+
+    def _check(self, token: str) -> _Verified:
+        """The signature and every claim but the times (judged by the caller, each call)."""
         try:
             key = self._keys.get(_unverified_kid(token))
             if key is None:
@@ -73,7 +106,7 @@ class JwtService:
                 token, key.public, algorithms=[key.algorithm], audience=self.audience,
                 issuer=self.issuer, options={"require": REQUIRED_CLAIMS, "verify_exp": False,
                                              "verify_nbf": False, "verify_iat": False},
-                # PyJWT would judge exp/nbf/iat by the wall clock; the injected clock does below.
+                # PyJWT would judge exp/nbf/iat by the wall clock; the injected clock does.
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken("The token is invalid.") from exc
@@ -81,15 +114,19 @@ class JwtService:
         if not all(isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
                    for t in times):
             raise InvalidToken("The token is invalid.")
-        now = self._clock.now()
-        if now < claims["nbf"] - LEEWAY or now < claims["iat"] - LEEWAY:
-            raise InvalidToken("The token is not yet valid.")
-        if now >= claims["exp"] + LEEWAY:
-            raise InvalidToken("The token has expired.")
         if not all(isinstance(claims[c], str) for c in ("aud", "sub", "sid", "scope", "jti")):
             raise InvalidToken("The token is invalid.")
-        return Principal(open_id=claims["sub"], session_id=claims["sid"],
-                         scopes=frozenset(claims["scope"].split()), jwt_id=claims["jti"])
+        principal = Principal(open_id=claims["sub"], session_id=claims["sid"],
+                              scopes=frozenset(claims["scope"].split()), jwt_id=claims["jti"])
+        return _Verified(principal, max(claims["nbf"], claims["iat"]), claims["exp"])
+
+    def _keep(self, token: str, verified: _Verified) -> None:
+        """Remember a verified token; past `remember` tokens the oldest kept one goes (worker
+        threads may race here: a lost entry is only verified again)."""
+        if len(self._verified) >= self._remember:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del self._verified[next(iter(self._verified))]
+        self._verified[token] = verified
 
 
 def _unverified_kid(token: str) -> str:

@@ -45,6 +45,7 @@ window, cached profile) share one slot, so one server-side script reads them in 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 PREFIX = "tb:"
@@ -60,6 +61,7 @@ def redis_key(*parts: str) -> str:
     return PREFIX + ":".join(parts)
 
 
+@functools.lru_cache(maxsize=4096)  # asked on every signed-in call, for a few active users
 def user_tag(open_id: str) -> str:
     """The hash tag of a user's keys: 12 hex digits of a digest of their open_id."""
     return hashlib.sha256(open_id.encode("utf-8")).hexdigest()[:12]

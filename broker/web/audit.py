@@ -13,6 +13,7 @@ from flask import Flask, Response, request
 
 from broker.accounts.keys import key_id_of
 from broker.web.caller import identified
+from broker.web.headers import request_header
 
 log = logging.getLogger("broker.audit")
 
@@ -21,8 +22,8 @@ def audit(response: Response) -> Response:
     """After each request: log it when a service credential made it, or it is a service route."""
     principal = identified()
     holder = principal.holder if principal is not None else ""
-    if not holder:
-        presented = key_id_of(request.headers.get("Authorization", "").partition(" ")[2].strip())
+    if principal is None:  # refused or anonymous: a service key may still have been presented
+        presented = key_id_of((request_header("Authorization") or "").partition(" ")[2].strip())
         holder = f"key:{presented}" if presented else ""
     endpoint = request.endpoint or "unmatched"
     if not holder and (not endpoint.startswith("service.") or endpoint == "service.connect"):

@@ -25,6 +25,7 @@ from broker.errors import BrokerError, InvalidToken, RateLimited, Unauthenticate
 from broker.services import services
 from broker.web.caller import remember
 from broker.web.contract import AUTHENTICATED, SERVICE_KEY, operation_of
+from broker.web.headers import request_header
 
 
 def identify() -> None:
@@ -34,7 +35,7 @@ def identify() -> None:
     if operation is None or operation.security not in AUTHENTICATED:
         return
     try:
-        principal, passage = authenticate(request.headers.get("Authorization", ""),
+        principal, passage = authenticate(request_header("Authorization") or "",
                                           service_route=operation.security == SERVICE_KEY,
                                           cached=operation.cached)
     except BrokerError as refusal:
@@ -61,7 +62,7 @@ def authenticate(header: str, *, service_route: bool = False,
     if scheme.lower() != "bearer" or not token:
         raise InvalidToken("Send the token as 'Authorization: Bearer <token>'.")
     svc, endpoint = services(), request.endpoint or ""
-    account = request.headers.get(ACCOUNT_HEADER) or None
+    account = request_header(ACCOUNT_HEADER) or None
     if token.startswith(SERVICE_KEY_PREFIX):
         return svc.acting.for_key(svc.service_keys.verify(token), endpoint, account), None
     if service_route:

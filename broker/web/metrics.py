@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
+from flask import Blueprint, Flask, Response, current_app, has_app_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -31,6 +31,7 @@ from broker.tiktok.client import CallNote
 from broker.tiktok.errors import API_ERRORS, TikTokApiError, TikTokOAuthError
 
 EXTENSION = "tiktok_broker.metrics"
+STARTED = "tiktok_broker.started"  # the WSGI environ key of the request's start time
 NAMESPACE = "tiktok_broker"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # else "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -139,17 +140,23 @@ def install_metrics(app: Flask, metrics: Metrics, *, serve: bool = True) -> None
     the app unless `serve` is false (METRICS_BIND: gunicorn serves it on a private address)."""
     app.extensions[EXTENSION] = metrics
 
-    @app.before_request
-    def start_timer() -> None:
-        g.metrics_started = time.perf_counter()
+    wsgi_app = app.wsgi_app
+
+    def start_timer(environ: dict[str, Any], start_response: Any) -> Any:
+        # Timed from the WSGI call (Flask's own work included), without a before_request hook.
+        environ[STARTED] = time.perf_counter()
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = start_timer  # type: ignore[method-assign]
 
     @app.after_request
     def observe(response: Response) -> Response:
-        route = request.endpoint or "unmatched"  # never the raw path: bounded
-        method = request.method if request.method in METHODS else "other"
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup
+        route = req.endpoint or "unmatched"  # never the raw path: bounded
+        method = req.method if req.method in METHODS else "other"
         counter, timer = metrics.series(route, method, response.status_code)
         counter.inc()
-        started = g.get("metrics_started")
+        started = req.environ.get(STARTED)
         if started is not None:
             timer.observe(time.perf_counter() - started)
         return response

@@ -62,7 +62,6 @@ class Rule:
     applies: Callable[[], bool]
     who: Callable[[], str]
     scope: Callable[[], str]
-    counted_at_the_gate: bool = False  # signed-in API calls: broker.auth.gate counted them
 
 
 def _sign_in_route() -> bool:
@@ -87,10 +86,13 @@ class RateLimits:
 
     def check(self) -> None:
         """Before each request: count it, or raise RateLimited."""
-        if request.method == "OPTIONS":
+        if request.method == "OPTIONS" or api_counted():
+            # Preflights are not counted. A login's API call was counted by broker.auth.gate,
+            # in the round trip that checked its session; no other rule applies to it (it is
+            # neither a sign-in route nor a service key's call).
             return
         for rule in self._rules:
-            if not rule.applies() or (rule.counted_at_the_gate and api_counted()):
+            if not rule.applies():
                 continue
             identifiers = (rule.who(), rule.scope())
             for item in rule.items:
@@ -124,7 +126,7 @@ def install_rate_limits(app: Flask, settings: Settings,
         Rule(tuple(limits.parse_many(settings.rate_limit_login)), _sign_in_route, client_ip,
              lambda: f"sign-in:{request.endpoint}"),
         Rule(tuple(limits.parse_many(settings.rate_limit_api)), _api_route, user_or_ip,
-             lambda: "api", counted_at_the_gate=True),
+             lambda: "api"),
         Rule(tuple(limits.parse_many(settings.rate_limit_service)), _service_key_call,
              user_or_ip, lambda: "service"),
     ))

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from broker.auth.jwts import JwtService
+from broker.auth.jwts import REMEMBERED, JwtService
 from broker.config.keys import SigningKey, jwks, load_signing_keys
 from broker.errors import InvalidToken
 
@@ -32,7 +32,7 @@ class FakeClock:
 
 def service(keys: tuple[SigningKey, ...] | None = None, clock: FakeClock | None = None,
             **kw: Any) -> JwtService:
-    options = {"issuer": ISSUER, "audience": AUDIENCE, "ttl": 900, **kw}
+    options = {"issuer": ISSUER, "audience": AUDIENCE, "ttl": 900, "remember": REMEMBERED, **kw}
     return JwtService(keys or load_signing_keys(SECRET), clock=clock or FakeClock(time.time()),
                       **options)
 
@@ -140,6 +140,65 @@ def test_not_yet_valid_is_refused() -> None:
     clock = FakeClock(time.time())
     issuer_svc = service(clock=FakeClock(clock.t + 120))
     _refused(service(clock=clock), issuer_svc.issue("open-1", "sid-1", ()))
+
+
+class CountingDecode:
+    """jwt.decode, counted: how many tokens were verified in full."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls, self._decode = 0, jwt.decode
+        monkeypatch.setattr(jwt, "decode", self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._decode(*args, **kwargs)
+
+
+def test_a_remembered_token_is_verified_once_and_then_only_against_the_clock(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(time.time())
+    svc, decode = service(clock=clock), CountingDecode(monkeypatch)
+    token = svc.issue("open-1", "sid-1", ("user.info.basic",))
+    first, again = svc.verify(token), svc.verify(token)
+    assert first == again and decode.calls == 1
+    clock.t += 910  # past exp (+ 5 s leeway): remembered or not, it has expired
+    assert "expired" in _refused(svc, token).description
+    assert decode.calls == 1
+
+
+def test_a_remembered_token_is_not_valid_before_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(time.time())
+    token = service(clock=FakeClock(clock.t + 120)).issue("open-1", "sid-1", ())
+    svc, decode = service(clock=clock), CountingDecode(monkeypatch)
+    assert "not yet valid" in _refused(svc, token).description
+    assert "not yet valid" in _refused(svc, token).description
+    clock.t += 120
+    assert svc.verify(token).open_id == "open-1" and decode.calls == 1
+
+
+def test_only_the_exact_text_of_a_verified_token_is_remembered(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, decode = service(), CountingDecode(monkeypatch)
+    token = svc.issue("open-1", "sid-1", ())
+    svc.verify(token)
+    header, claims, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    for forged in (f"{header}.{claims}.{flipped}", token + "x", token[:-1]):
+        _refused(svc, forged)
+        _refused(svc, forged)  # a refusal is never remembered: verified in full each time
+    assert decode.calls == 1 + 2 * 3
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = service(remember=3)
+    tokens = [svc.issue(f"open-{n}", f"sid-{n}", ()) for n in range(10)]
+    for token in tokens:
+        svc.verify(token)
+    decode = CountingDecode(monkeypatch)
+    svc.verify(tokens[-1])
+    assert decode.calls == 0  # among the last three
+    svc.verify(tokens[0])
+    assert decode.calls == 1  # long forgotten: verified in full again
 
 
 def test_wrong_audience_and_issuer_are_refused() -> None:
