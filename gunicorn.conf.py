@@ -86,4 +86,3 @@ worker_class = PatientThreadWorker
 PatientSocket.timeout_seconds = float(os.environ.get("CLIENT_READ_TIMEOUT", "10"))
 # Control characters in logged request fields are escaped (no forged log lines).
 logger_class = EscapingLogger
-

@@ -115,14 +115,7 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
             if kind == "cached":  # the tail at one pace every contender carries
                 rate = PACE * min(median([r["rps"] for r in rs]) for rs in runs.values())
                 paced = paced_rounds(targets, load, rounds, rate, wrk_env)
-    for name, results in runs.items():
-        bad = [r["statuses"] for r in results if r["ok"] != r["counted"] or r["counted"] == 0]
-        if bad:
-            raise RuntimeError(f"{name}: responses other than 200: {bad}")
-    summary = {name: {"rps": median([r["rps"] for r in rs]),
-                      "p50_us": median([r["latency_us"]["p50"] for r in rs]),
-                      "p99_us": median([r["latency_us"]["p99"] for r in rs])}
-               for name, rs in runs.items()}
+    summary = medians(runs)
     result = {"benchmark": f"me-{kind}", "load": load.label(), "rounds": rounds,
               "workers": workers, "threads_per_worker": 8, "profile_cache_ttl": cache_ttl,
               "machine": machine(), "runs": runs, "summary": summary,
@@ -151,15 +144,20 @@ def paced_rounds(targets: dict[str, str], load: Load, rounds: int, rate: float,
             runs[name].append(result)
             say(f"paced round {round_no + 1}/{rounds} {name}: {result['rps']:.0f} req/s, "
                 f"p99 {result['latency_us']['p99'] / 1000:.1f} ms")
+    return {"delay_ms": delay_ms, "offered_rps": rate, "summary": medians(runs), "runs": runs}
+
+
+def medians(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Each contender's median req/s, p50 and p99 over its runs; raises if any run had an
+    answer other than 200 (or none at all)."""
     for name, results in runs.items():
-        if any(r["ok"] != r["counted"] or r["counted"] == 0 for r in results):
-            raise RuntimeError(f"{name}: responses other than 200 at a pace")
-    return {"delay_ms": delay_ms, "offered_rps": rate,
-            "summary": {name: {"rps": median([r["rps"] for r in rs]),
-                               "p50_us": median([r["latency_us"]["p50"] for r in rs]),
-                               "p99_us": median([r["latency_us"]["p99"] for r in rs])}
-                        for name, rs in runs.items()},
-            "runs": runs}
+        bad = [r["statuses"] for r in results if r["ok"] != r["counted"] or r["counted"] == 0]
+        if bad:
+            raise RuntimeError(f"{name}: responses other than 200: {bad}")
+    return {name: {"rps": median([r["rps"] for r in rs]),
+                   "p50_us": median([r["latency_us"]["p50"] for r in rs]),
+                   "p99_us": median([r["latency_us"]["p99"] for r in rs])}
+            for name, rs in runs.items()}
 
 
 @contextlib.contextmanager
