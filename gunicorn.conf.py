@@ -19,8 +19,12 @@ keepalive = 5
 # Worker heartbeat files in RAM, not on a container's overlay filesystem (gunicorn's advice).
 SHM = "/dev/shm"  # noqa: S108 (gunicorn creates its own unique files inside)
 worker_tmp_dir = SHM if os.path.isdir(SHM) else None
-max_requests = 5000     # recycle workers now and then; jitter avoids restarting all at once
-max_requests_jitter = 500
+# Recycle workers now and then (a guard against a slow leak); jitter avoids restarting all at
+# once. Rarely: a restart drops the worker's keep-alive connections and its warm state (remembered
+# JWTs, its Redis connections), and at 5,000 a worker under load restarted every ~8 s, which
+# showed in the p99 (docs/BENCHMARKS.md, #14).
+max_requests = 100_000
+max_requests_jitter = 10_000
 # The access log shows the path without its query string (%(U)s): callbacks carry OAuth codes.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'

@@ -8,6 +8,12 @@ clients that each send half a header line and fall silent would hold every threa
 blocking read or write gives up after `CLIENT_READ_TIMEOUT` seconds of silence, and the thread
 goes back to the pool; gunicorn then closes the connection as a reset one (no traceback). A
 buffering reverse proxy in front is still the first defence (README "Production").
+
+The same worker also leaves new connections to a sibling with a free thread. Every idle worker
+is woken when a connection arrives, and the first to call accept() gets it, busy or not
+(gunicorn #3433; Cloudflare, "The sad state of Linux socket balancing"): measured here, wrk's
+32 keep-alive connections all went to one of four workers, one process and one core doing the
+work of four, its p99 set by a single GIL.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import time
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -65,7 +72,36 @@ def _idle() -> ConnectionResetError:
 
 
 class PatientThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker with a PatientSocket for every client connection."""
+    """gunicorn's gthread worker with a PatientSocket for every client connection, which
+    accepts a connection it has no free thread for only after siblings had the chance."""
+
+    # Long enough for an idle sibling, woken by the same connection, to take it; short enough
+    # that a server whose every worker is busy still accepts 100 connections/s per worker.
+    accept_hold_seconds = 0.01
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hold_until = 0.0
+
+    def accept(self, listener: Any) -> None:
+        """gunicorn's accept; then, with a connection for every thread, stop for a moment."""
+        super().accept(listener)
+        if self.nr_conns >= self.cfg.threads and self.cfg.workers > 1:
+            self._hold_until = time.monotonic() + self.accept_hold_seconds
+            super().set_accept_enabled(False)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """gunicorn's main loop asks for accepting on every turn; not while a hold lasts."""
+        if enabled and time.monotonic() < self._hold_until:
+            return
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """gunicorn's wait, cut short to end a hold on time."""
+        remaining = self._hold_until - time.monotonic()
+        if remaining > 0:
+            timeout = min(timeout, remaining)
+        super().wait_for_and_dispatch_events(timeout)
 
     def enqueue_req(self, conn: Any) -> None:
         """Hand the connection to a thread; a new one first gets its bounded socket."""
