@@ -10,7 +10,7 @@ answered with the same successor, so two tabs renewing at the same moment both s
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
@@ -21,18 +21,20 @@ from broker.storage.vault import Vault, VaultError
 # Compare-and-rotate in one step, so two concurrent uses of one cookie cannot both win. The
 # previous digest (ph), the rotation time (rt) and the successor secret, sealed (ns), answer a
 # repeat of the just-rotated cookie within the grace window; any other old cookie ends it all.
+# One round trip: the answer carries the session (oid, sc) and its seconds left.
 _ROTATE = """
-local s = redis.call('HMGET', KEYS[1], 'rh', 'ph', 'rt', 'ns')
-if not s[1] then return {0} end
+local s = redis.call('HMGET', KEYS[1], 'rh', 'ph', 'rt', 'ns', 'oid', 'sc')
+if not s[1] or not s[5] then return {0} end
+local left = redis.call('TTL', KEYS[1])
 if s[1] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'rh', ARGV[2], 'ph', ARGV[1], 'rt', ARGV[3], 'ns', ARGV[4])
-  return {1}
+  return {1, s[5], s[6] or '', left}
 end
 if s[2] == ARGV[1] and tonumber(ARGV[3]) - tonumber(s[3]) <= tonumber(ARGV[5]) then
-  return {2, s[4]}
+  return {2, s[5], s[6] or '', left, s[4]}
 end
 redis.call('DEL', KEYS[1])
-return {-1}
+return {-1, s[5]}
 """
 
 
@@ -41,6 +43,16 @@ class Session:
     session_id: str
     open_id: str
     scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """A rotation's outcome: the session, the cookie that replaces the presented one, and the
+    seconds the session has left (its lifetime is fixed at login)."""
+
+    session: Session
+    cookie: str = field(repr=False)
+    remaining: int
 
 
 class RefreshReuse(Exception):
@@ -79,38 +91,35 @@ class SessionStore:
             return None
         return Session(session_id, fields["oid"], tuple(fields.get("sc", "").split()))
 
-    def remaining(self, session_id: str) -> int:
-        """Seconds the session has left (its lifetime is fixed at login)."""
-        return max(int(self._redis.ttl(session_key(session_id))), 1)
-
     def is_active(self, session_id: str) -> bool:
         return bool(self._redis.exists(session_key(session_id)))
 
-    def rotate(self, cookie: str) -> tuple[Session, str] | None:
-        """Trade a refresh cookie for its session and a new cookie; None if unknown/ended.
+    def rotate(self, cookie: str) -> Rotated | None:
+        """Trade a refresh cookie for its session and a new cookie, in one round trip; None if
+        unknown/ended.
 
         Raises RefreshReuse (after ending the session) when the cookie was already rotated
         before the grace window.
         """
         session_id, secret = _parts(cookie)
-        session = self.get(session_id) if session_id else None
-        if session is None:
+        if not session_id:
             return None
         new_secret = secrets.token_urlsafe(32)
         sealed = self._vault.encrypt(new_secret.encode(), _context(session_id))
         outcome = self._rotate(keys=[session_key(session_id)], args=[
             digest(secret), digest(new_secret), self._clock.now(), sealed, self._grace])
         if outcome[0] == -1:
-            self._redis.srem(user_key(session.open_id, "user-sessions"), session_id)
+            self._redis.srem(user_key(str(outcome[1]), "user-sessions"), session_id)
             raise RefreshReuse()
         if outcome[0] == 2:  # the same successor as the request that rotated it just now
             try:
-                new_secret = self._vault.decrypt(str(outcome[1]), _context(session_id)).decode()
+                new_secret = self._vault.decrypt(str(outcome[4]), _context(session_id)).decode()
             except VaultError:
                 return None
         elif outcome[0] != 1:
             return None
-        return session, f"{session_id}.{new_secret}"
+        session = Session(session_id, str(outcome[1]), tuple(str(outcome[2]).split()))
+        return Rotated(session, f"{session_id}.{new_secret}", max(int(outcome[3]), 1))
 
     def holder(self, cookie: str) -> Session | None:
         """The live session whose current refresh cookie this is (nothing is rotated)."""

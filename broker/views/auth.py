@@ -156,10 +156,8 @@ def refresh() -> Response:
         response = error_response(InvalidToken("The session has ended; sign in again."))
         cookies.clear_refresh_cookie(response, svc.settings)
         return response
-    session, new_cookie = rotated
-    response = _token_response(session)
-    cookies.set_refresh_cookie(response, new_cookie, svc.sessions.remaining(session.session_id),
-                               svc.settings)
+    response = _token_response(rotated.session)
+    cookies.set_refresh_cookie(response, rotated.cookie, rotated.remaining, svc.settings)
     return response
 
 
