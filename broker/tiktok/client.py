@@ -23,6 +23,7 @@ from broker.tiktok.errors import (
     refuse_redirects,
 )
 from broker.tiktok.oauth import AuthorizationRequest, TikTokGrant
+from broker.tiktok.transport import Environment
 
 CONNECT_TIMEOUT = 3.05
 SLOT_WAIT = 0.1  # seconds a request may wait for a free TikTok call slot before a fast 503
@@ -53,7 +54,8 @@ class TikTokClient:
         self.scopes, self.pkce, self._clock = scopes, pkce, clock
         self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
         self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-        self.http = requests.Session()
+        self._environment = Environment.read(api_url)
+        self.http = self._environment.apply(requests.Session())
         self.http.mount("https://", self._adapter)
         self.http.mount("http://", self._adapter)
         self.http.hooks["response"].append(refuse_redirects)
@@ -106,9 +108,9 @@ class TikTokClient:
         self._token_call(call, endpoint="revoke")
 
     def _token_call(self, call: Any, endpoint: str = "token") -> Any:
-        session = oauth.oauth_session(client_key=self.client_key,
-                                      client_secret=self._client_secret,
-                                      adapter=self._adapter, timeout=self.timeout)
+        session = self._environment.apply(oauth.oauth_session(
+            client_key=self.client_key, client_secret=self._client_secret,
+            adapter=self._adapter, timeout=self.timeout))
         session.register_compliance_hook("access_token_response", _check_token_response)
         with self._slot(), self.observe(endpoint):
             return guarded(lambda: call(session))
