@@ -4,6 +4,7 @@
     python -m bench me-cached           # cached GET /api/me vs a bare Flask endpoint
     python -m bench me-uncached         # uncached GET /api/me vs Flask forwarding to the sandbox
     python -m bench login               # login completions/s vs the sandbox's token endpoint
+    python -m bench refresh             # POST /auth/refresh vs one round trip + JWT signing
     python -m bench refresh-storm       # 50 concurrent requests, expired token, two replicas
     python -m bench memory              # Redis memory per logged-in user, 10k and 100k
     python -m bench <name> --quick      # a tiny run (about a second per measurement)
@@ -20,7 +21,7 @@ import time
 
 from bench.common import Load, say, use_source
 
-NAMES = ("me-cached", "me-uncached", "login", "refresh-storm", "memory")
+NAMES = ("me-cached", "me-uncached", "login", "refresh", "refresh-storm", "memory")
 
 
 def run_one(name: str, args: argparse.Namespace) -> None:
@@ -31,6 +32,9 @@ def run_one(name: str, args: argparse.Namespace) -> None:
     elif name == "login":
         from bench import login
         login.main(load=load, rounds=args.rounds, logins=args.logins)
+    elif name == "refresh":
+        from bench import refresh
+        refresh.main(load=load, rounds=args.rounds, quick=args.quick)
     elif name == "refresh-storm":
         from bench import storm
         storm.main(rounds=args.storm_rounds, concurrency=args.concurrency)

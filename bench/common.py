@@ -183,8 +183,10 @@ def broker_stack(redis_url: str, *, workers: int, replicas: int = 1,
     production command, from the source measured) on one Redis, wired as the tests wire them."""
     # One user (one IP) at thousands of requests a second: the inbound rate limits stay on (their
     # cost is measured) but so high that nothing is refused. Older brokers ignore the variables.
-    env = {"RATE_LIMIT_API": "100000000/minute", "RATE_LIMIT_LOGIN": "100000000/minute",
-           **(env or {})}
+    # RATE_LIMIT_ENABLED is said outright: the tests' environment is BROKER_ENV=development,
+    # where the limits are off by default (and were off in every run before this line).
+    env = {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_API": "100000000/minute",
+           "RATE_LIMIT_LOGIN": "100000000/minute", **(env or {})}
     with start_sandbox() as sandbox, contextlib.ExitStack() as stack:
         brokers: list[BrokerProc] = []
         for _ in range(replicas):

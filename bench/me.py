@@ -105,6 +105,8 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
                 for url in targets.values():
                     wrk(f"{url}/api/me", "bearer.lua",
                         Load(load.threads, load.connections, warmup), wrk_env)
+            redis_side = redis.Redis.from_url(redis_url)
+            redis_side.config_resetstat()
             for round_no in range(rounds):
                 for name, url in targets.items():
                     result = wrk(f"{url}/api/me", "bearer.lua", load, wrk_env)
@@ -112,20 +114,31 @@ def run(kind: str, *, load: Load, rounds: int, warmup: float = 2.0,
                     say(f"me-{kind} round {round_no + 1}/{rounds} {name}: "
                         f"{result['rps']:.0f} req/s, p50 {result['latency_us']['p50'] / 1000:.1f}"
                         f" ms, statuses {result['statuses']}")
+            redis_cpu = redis_cpu_per_call(redis_side)
             if kind == "cached":  # the tail at one pace every contender carries
                 rate = PACE * min(median([r["rps"] for r in rs]) for rs in runs.values())
                 paced = paced_rounds(targets, load, rounds, rate, wrk_env)
+            redis_side.close()
     summary = medians(runs)
     result = {"benchmark": f"me-{kind}", "load": load.label(), "rounds": rounds,
               "workers": workers, "threads_per_worker": 8, "profile_cache_ttl": cache_ttl,
               "machine": machine(), "runs": runs, "summary": summary,
-              "ratio": summary["broker"]["rps"] / summary["baseline"]["rps"]}
+              "ratio": summary["broker"]["rps"] / summary["baseline"]["rps"],
+              "redis_us_per_call": redis_cpu}
     if kind == "cached":
         result["paced"] = paced
     if "floor" in summary:
         result["ratio_to_floor"] = summary["broker"]["rps"] / summary["floor"]["rps"]
         result["floor_ratio"] = summary["floor"]["rps"] / summary["baseline"]["rps"]
     return result
+
+
+def redis_cpu_per_call(client: redis.Redis) -> dict[str, float]:
+    """Redis's own CPU per call of each command since the last reset (INFO commandstats): what
+    each contender's round trip costs the Redis server, beside what it costs the worker."""
+    return {name.removeprefix("cmdstat_"): float(stats["usec_per_call"])
+            for name, stats in client.info("commandstats").items()
+            if stats.get("calls", 0) > 1000}
 
 
 PACE = 0.5  # the paced runs offer this share of the slowest contender's saturated throughput
@@ -190,6 +203,9 @@ def markdown(result: dict[str, Any]) -> str:
     text = (table(["", "req/s (median)", "p50", "p99", "broker / baseline"], rows)
             + f"\n\n{result['load']}, {result['rounds']} interleaved rounds, "
             f"{result['workers']} workers x 8 threads each; {machine_line(result['machine'])}")
+    if result.get("redis_us_per_call"):
+        text += "\n\nRedis CPU per call (INFO commandstats, saturated rounds): " + ", ".join(
+            f"{name} {us:.1f} µs" for name, us in sorted(result["redis_us_per_call"].items()))
     if "paced" in result:
         paced = result["paced"]
         text += (f"\n\nAt a fixed pace (each connection pauses {paced['delay_ms']} ms between "

@@ -14,12 +14,7 @@ local expect = os.getenv("BENCH_EXPECT")
 if os.getenv("BENCH_COOKIE") then wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") end
 
 function init(args)
-   local nthreads = tonumber(os.getenv("BENCH_THREADS"))
-   local i = 0
-   for line in io.lines(os.getenv("BENCH_LIST")) do
-      if i % nthreads == id - 1 then table.insert(items, line) end
-      i = i + 1
-   end
+   items = bench_share()
    verifying = (id == 1)
 end
 

@@ -9,6 +9,16 @@ function setup(thread)
    thread:set("id", #bench_threads)
 end
 
+-- This thread's share of the lines of $BENCH_LIST, split between $BENCH_THREADS threads.
+function bench_share()
+   local nthreads, mine, i = tonumber(os.getenv("BENCH_THREADS")), {}, 0
+   for line in io.lines(os.getenv("BENCH_LIST")) do
+      if i % nthreads == id - 1 then table.insert(mine, line) end
+      i = i + 1
+   end
+   return mine
+end
+
 statuses = {}
 counted = 0
 oks = 0
