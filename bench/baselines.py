@@ -55,12 +55,9 @@ def make_bare_app() -> Flask:
 
 
 def make_floor_app() -> Flask:
-    import redis
-
     app = Flask("bench.floor")
     jwts = _bench_jwts()
-    store = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                 socket_timeout=2, decode_responses=True)
+    store = _bench_redis()
     key = "bench:floor:profile"
     store.set(key, os.environ.get("BENCH_ME_JSON", "{}"), ex=3600)
 
@@ -87,14 +84,11 @@ return {stored[2], stored[3]}
 
 
 def make_refresh_floor_app() -> Flask:
-    import redis
-
     from broker.storage.keyspace import digest
 
     app = Flask("bench.refresh_floor")
     jwts = _bench_jwts()
-    store = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                 socket_timeout=2, decode_responses=True)
+    store = _bench_redis()
     rotate = store.register_script(ROTATE)
 
     @app.post("/auth/refresh")
@@ -131,6 +125,12 @@ def refresh_floor_sessions(redis_url: str, count: int) -> list[str]:
             cookies.append(f"{sid}.{secret}")
         pipe.execute()
     return cookies
+
+
+def _bench_redis() -> Any:
+    import redis
+    return redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                                socket_timeout=2, decode_responses=True)
 
 
 def _bench_jwts() -> Any:

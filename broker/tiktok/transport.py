@@ -2,10 +2,10 @@
 
 requests reads the environment again on every call of a session that trusts it (trust_env):
 each of HTTP(S)_PROXY, NO_PROXY and friends, in both cases, by walking all of os.environ, plus
-~/.netrc for credentials to attach. On the login callback's two TikTok calls that was a
-measurable share of the broker's own CPU (docs/BENCHMARKS.md, #14). The same settings are read
-here once for TikTok's API URL, so a proxy (or NO_PROXY) set for the broker still applies, and
-a ~/.netrc never adds credentials to a request to TikTok.
+~/.netrc for credentials to attach: under a profiler, a visible share of the login callback's
+own CPU, though too small for wrk to tell apart from noise (docs/BENCHMARKS.md, #14). The same
+settings are read here once for TikTok's API URL, so a proxy (or NO_PROXY) set for the broker
+still applies, and a ~/.netrc never adds credentials to a request to TikTok.
 """
 
 from __future__ import annotations
